@@ -1,43 +1,37 @@
 package io.jrbd.nbd.cli;
 
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Parses sizes the way DRBD administrators write them: 4096, 512K, 100M, 1G, 2T (powers of 1024). */
 public final class Sizes {
     private Sizes() {
     }
 
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,19})([KMGT])?(I?B)?", Pattern.CASE_INSENSITIVE);
+
     public static long parse(String text) {
-        String s = text.trim().toUpperCase(Locale.ROOT);
-        if (s.endsWith("IB")) {
-            s = s.substring(0, s.length() - 2);
-        } else if (s.endsWith("B") && s.length() > 1 && !Character.isDigit(s.charAt(s.length() - 2))) {
+        Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) {
             throw invalid(text);
-        } else if (s.endsWith("B")) {
-            s = s.substring(0, s.length() - 1);
         }
-        int shift = 0;
-        if (!s.isEmpty()) {
-            switch (s.charAt(s.length() - 1)) {
-                case 'K' -> shift = 10;
-                case 'M' -> shift = 20;
-                case 'G' -> shift = 30;
-                case 'T' -> shift = 40;
-                default -> shift = -1;
-            }
-        }
-        String digits = shift >= 0 ? s.substring(0, s.length() - 1) : s;
+        int shift = m.group(2) == null ? 0 : switch (m.group(2).toUpperCase(Locale.ROOT)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            default -> 40;
+        };
         long value;
         try {
-            value = Long.parseLong(digits);
+            value = Long.parseLong(m.group(1));
         } catch (NumberFormatException e) {
             throw invalid(text);
         }
-        int bits = Math.max(shift, 0);
-        if (value < 0 || value > (Long.MAX_VALUE >> bits)) {
+        if (value > (Long.MAX_VALUE >> shift)) {
             throw invalid(text);
         }
-        return value << bits;
+        return value << shift;
     }
 
     private static IllegalArgumentException invalid(String text) {
