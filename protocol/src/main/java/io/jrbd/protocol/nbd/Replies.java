@@ -67,6 +67,10 @@ public final class Replies {
     public static ByteBuf errorChunk(ByteBufAllocator alloc, long cookie, int error, String message) {
         byte[] text = message.getBytes(StandardCharsets.UTF_8);
         int n = Math.min(text.length, MAX_ERROR_MESSAGE);
+        // Cut at a character boundary: never send the first bytes of a multi-byte character.
+        while (n > 0 && n < text.length && (text[n] & 0xC0) == 0x80) {
+            n--;
+        }
         ByteBuf buf = alloc.buffer(CHUNK_HEADER_LENGTH + 6 + n);
         writeChunkHeader(buf, cookie, true, ChunkType.ERROR, 6 + n);
         buf.writeInt(error);
@@ -80,6 +84,10 @@ public final class Replies {
      * only the first {@code count} pairs are sent.
      */
     public static ByteBuf blockStatus(ByteBufAllocator alloc, long cookie, boolean done, int contextId, int[] extents, int count) {
+        if (count < 0 || count > extents.length / 2) {
+            throw new IllegalArgumentException("extent count " + count + " outside 0.." + extents.length / 2
+                    + " (" + extents.length + " ints of length/status pairs)");
+        }
         int payload = 4 + count * 8;
         ByteBuf buf = alloc.buffer(CHUNK_HEADER_LENGTH + payload);
         writeChunkHeader(buf, cookie, done, ChunkType.BLOCK_STATUS, payload);
