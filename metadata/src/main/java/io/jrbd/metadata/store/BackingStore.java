@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A resource's data: a regular file (created sparse) or a block device, addressed by byte
@@ -32,6 +33,7 @@ public final class BackingStore implements Closeable {
     private volatile boolean punchHoleWorks = true;
     private volatile boolean zeroRangeWorks = true;
     private volatile boolean seekDataWorks = true;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private BackingStore(Path path, FileChannel channel, int fd, long size, boolean readOnly) {
         this.path = path;
@@ -160,11 +162,11 @@ public final class BackingStore implements Closeable {
         if (!punchHoleWorks) {
             return false;
         }
-        boolean done = fallocate(NativeIo.FALLOC_FL_PUNCH_HOLE | NativeIo.FALLOC_FL_KEEP_SIZE, offset, length, "punch hole");
-        if (!done) {
+        int errno = fallocate(NativeIo.FALLOC_FL_PUNCH_HOLE | NativeIo.FALLOC_FL_KEEP_SIZE, offset, length, "punch hole");
+        if (errno == NativeIo.EOPNOTSUPP) {
             punchHoleWorks = false;
         }
-        return done;
+        return errno == 0;
     }
 
     /**
@@ -175,11 +177,11 @@ public final class BackingStore implements Closeable {
         if (!zeroRangeWorks) {
             return false;
         }
-        boolean done = fallocate(NativeIo.FALLOC_FL_ZERO_RANGE | NativeIo.FALLOC_FL_KEEP_SIZE, offset, length, "zero range");
-        if (!done) {
+        int errno = fallocate(NativeIo.FALLOC_FL_ZERO_RANGE | NativeIo.FALLOC_FL_KEEP_SIZE, offset, length, "zero range");
+        if (errno == NativeIo.EOPNOTSUPP) {
             zeroRangeWorks = false;
         }
-        return done;
+        return errno == 0;
     }
 
     /** True while zeroing is expected to be cheaper than writing zeroes. */
@@ -198,16 +200,20 @@ public final class BackingStore implements Closeable {
         }
     }
 
-    private boolean fallocate(int mode, long offset, long length, String what) throws StoreException {
+    /**
+     * Returns 0 when done, EOPNOTSUPP when this store can never do it, EINVAL when it refused
+     * this one range (a block device may refuse unaligned ones); throws on real failures.
+     */
+    private int fallocate(int mode, long offset, long length, String what) throws StoreException {
         if (length == 0) {
-            return true;
+            return 0;
         }
         if (NativeIo.libc().fallocate(fd, mode, offset, length) == 0) {
-            return true;
+            return 0;
         }
         int errno = NativeIo.lastError();
         if (errno == NativeIo.EOPNOTSUPP || errno == NativeIo.EINVAL) {
-            return false;
+            return errno;
         }
         StoreException.Kind kind = errno == NativeIo.ENOSPC ? StoreException.Kind.NO_SPACE : StoreException.Kind.IO;
         throw new StoreException(kind, what + " of " + path + " at " + offset + "+" + length + ": " + NativeIo.describe(errno));
@@ -269,8 +275,15 @@ public final class BackingStore implements Closeable {
         NativeIo.libc().posix_fadvise(fd, offset, length, NativeIo.POSIX_FADV_WILLNEED);
     }
 
+    /**
+     * Closes both descriptors. A second call does nothing: closing the native descriptor again
+     * could close whatever file the kernel has since given the same number.
+     */
     @Override
     public void close() throws IOException {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             channel.close();
         } finally {

@@ -31,7 +31,8 @@ public final class StoreException extends IOException {
 
     /** Classifies an exception the JDK threw, by the strerror text it carries. */
     static StoreException from(String what, IOException e) {
-        String m = String.valueOf(e.getMessage());
+        // Some JDK exceptions (ClosedChannelException) carry no message: name the exception instead of "null".
+        String m = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
         Kind kind = m.contains("No space left") || m.contains("quota") || m.contains("File too large") ? Kind.NO_SPACE : Kind.IO;
         return new StoreException(kind, what + ": " + m, e);
     }

@@ -64,7 +64,7 @@ public final class StandaloneDevice implements BlockDevice {
     @Override
     public void read(long offset, int length, IoCallback callback) {
         checkRange(offset, length);
-        io.execute(() -> {
+        run(callback, () -> {
             ByteBuf buf = alloc.directBuffer(length, length);
             try {
                 store.read(buf.nioBuffer(0, length), offset);
@@ -87,7 +87,7 @@ public final class StandaloneDevice implements BlockDevice {
             data.release();
             throw e;
         }
-        io.execute(() -> {
+        run(callback, () -> {
             try {
                 long position = offset;
                 for (ByteBuffer part : data.nioBuffers()) {
@@ -109,7 +109,7 @@ public final class StandaloneDevice implements BlockDevice {
     public void trim(long offset, long length, boolean fua, IoCallback callback) {
         checkWritable();
         checkRange(offset, length);
-        io.execute(() -> {
+        run(callback, () -> {
             try {
                 // TRIM is advisory: where holes cannot be punched the data simply stays.
                 store.punchHole(offset, length);
@@ -126,7 +126,7 @@ public final class StandaloneDevice implements BlockDevice {
             IoCallback callback) {
         checkWritable();
         checkRange(offset, length);
-        io.execute(() -> {
+        run(callback, () -> {
             try {
                 boolean done = (mayDeallocate && store.punchHole(offset, length)) || store.zeroRange(offset, length);
                 if (!done) {
@@ -152,7 +152,7 @@ public final class StandaloneDevice implements BlockDevice {
     @Override
     public void cache(long offset, long length, IoCallback callback) {
         checkRange(offset, length);
-        io.execute(() -> {
+        run(callback, () -> {
             store.willNeed(offset, length);
             callback.onDone();
         });
@@ -161,7 +161,7 @@ public final class StandaloneDevice implements BlockDevice {
     @Override
     public void describe(long offset, long length, int maxRuns, IoCallback callback) {
         checkRange(offset, length);
-        io.execute(() -> {
+        run(callback, () -> {
             long[] runs = runBuffers.get();
             if (runs == null || runs.length < maxRuns * 2) {
                 runs = new long[maxRuns * 2];
@@ -169,6 +169,21 @@ public final class StandaloneDevice implements BlockDevice {
             }
             int count = store.describe(offset, length, runs, maxRuns);
             callback.onRuns(runs, count);
+        });
+    }
+
+    /**
+     * Runs an operation on an I/O thread. A bug that throws inside it still completes the
+     * operation (with EIO) instead of leaving a client waiting forever.
+     */
+    private void run(IoCallback callback, Runnable task) {
+        io.execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.error("operation on {} failed unexpectedly", store.path(), e);
+                callback.onFailure(IoError.EIO, "internal error: " + e);
+            }
         });
     }
 
