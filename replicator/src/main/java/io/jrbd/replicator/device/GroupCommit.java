@@ -1,7 +1,7 @@
 package io.jrbd.replicator.device;
 
 import io.jrbd.metadata.store.BackingStore;
-import io.jrbd.metadata.store.StoreException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -19,10 +19,17 @@ import org.slf4j.LoggerFactory;
  * it could not write and a later fdatasync could report success over lost data. So every
  * later flush fails too, naming the first failure.
  */
-final class GroupCommit implements AutoCloseable {
+public final class GroupCommit implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
 
-    private final BackingStore store;
+    /** Whatever one fdatasync-like call makes durable. */
+    @FunctionalInterface
+    public interface Syncable {
+        void sync() throws IOException;
+    }
+
+    private final String what;
+    private final Syncable target;
     private final LinkedBlockingQueue<IoCallback> waiters = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final AtomicLong syncs = new AtomicLong();
@@ -30,25 +37,30 @@ final class GroupCommit implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String failure;
 
-    GroupCommit(BackingStore store, String name) {
-        this.store = store;
+    public GroupCommit(BackingStore store, String name) {
+        this(store.path().toString(), store::sync, name);
+    }
+
+    public GroupCommit(String what, Syncable target, String name) {
+        this.what = what;
+        this.target = target;
         this.thread = new Thread(this::run, name);
         thread.setDaemon(true);
         thread.start();
     }
 
-    void submit(IoCallback callback) {
+    public void submit(IoCallback callback) {
         requests.incrementAndGet();
         waiters.add(callback);
     }
 
     /** Number of fdatasync calls made. */
-    long syncs() {
+    public long syncs() {
         return syncs.get();
     }
 
     /** Number of flush requests served; {@code requests / syncs} is the batching factor. */
-    long requests() {
+    public long requests() {
         return requests.get();
     }
 
@@ -80,12 +92,12 @@ final class GroupCommit implements AutoCloseable {
             return failure;
         }
         try {
-            store.sync();
+            target.sync();
             syncs.incrementAndGet();
             return null;
-        } catch (StoreException e) {
+        } catch (IOException e) {
             failure = e.getMessage();
-            LOG.error("fdatasync failed; every later flush of {} will fail: {}", store.path(), failure);
+            LOG.error("fdatasync failed; every later flush of {} will fail: {}", what, failure);
             return failure;
         }
     }

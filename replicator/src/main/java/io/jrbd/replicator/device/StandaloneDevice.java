@@ -6,11 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,23 +17,12 @@ public final class StandaloneDevice implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(StandaloneDevice.class);
 
     private final BackingStore store;
-    private final ByteBufAllocator alloc;
-    private final ExecutorService io;
+    private final StoreWorkers workers;
     private final GroupCommit commit;
-    private final ThreadLocal<long[]> runBuffers = new ThreadLocal<>();
 
     public StandaloneDevice(BackingStore store, ByteBufAllocator alloc, int ioThreads) {
-        if (ioThreads < 1) {
-            throw new IllegalArgumentException("ioThreads " + ioThreads + " < 1");
-        }
         this.store = store;
-        this.alloc = alloc;
-        AtomicInteger n = new AtomicInteger();
-        this.io = new ThreadPoolExecutor(ioThreads, ioThreads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "jrbd-io-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = new StoreWorkers(store, alloc, ioThreads);
         this.commit = new GroupCommit(store, "jrbd-flush");
     }
 
@@ -63,31 +47,19 @@ public final class StandaloneDevice implements BlockDevice {
 
     @Override
     public void read(long offset, int length, IoCallback callback) {
-        checkRange(offset, length);
-        run(callback, () -> {
-            ByteBuf buf = alloc.directBuffer(length, length);
-            try {
-                store.read(buf.nioBuffer(0, length), offset);
-                buf.writerIndex(length);
-            } catch (StoreException e) {
-                buf.release();
-                fail(callback, e);
-                return;
-            }
-            callback.onData(buf);
-        });
+        workers.read(offset, length, callback);
     }
 
     @Override
     public void write(long offset, ByteBuf data, boolean fua, IoCallback callback) {
         try {
             checkWritable();
-            checkRange(offset, data.readableBytes());
+            workers.checkRange(offset, data.readableBytes());
         } catch (RuntimeException e) {
             data.release();
             throw e;
         }
-        run(callback, () -> {
+        workers.run(callback, () -> {
             try {
                 long position = offset;
                 for (ByteBuffer part : data.nioBuffers()) {
@@ -96,7 +68,7 @@ public final class StandaloneDevice implements BlockDevice {
                     position += n;
                 }
             } catch (StoreException e) {
-                fail(callback, e);
+                StoreWorkers.fail(callback, e);
                 return;
             } finally {
                 data.release();
@@ -108,13 +80,13 @@ public final class StandaloneDevice implements BlockDevice {
     @Override
     public void trim(long offset, long length, boolean fua, IoCallback callback) {
         checkWritable();
-        checkRange(offset, length);
-        run(callback, () -> {
+        workers.checkRange(offset, length);
+        workers.run(callback, () -> {
             try {
                 // TRIM is advisory: where holes cannot be punched the data simply stays.
                 store.punchHole(offset, length);
             } catch (StoreException e) {
-                fail(callback, e);
+                StoreWorkers.fail(callback, e);
                 return;
             }
             completeWrite(fua, callback);
@@ -125,8 +97,8 @@ public final class StandaloneDevice implements BlockDevice {
     public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly, boolean fua,
             IoCallback callback) {
         checkWritable();
-        checkRange(offset, length);
-        run(callback, () -> {
+        workers.checkRange(offset, length);
+        workers.run(callback, () -> {
             try {
                 boolean done = (mayDeallocate && store.punchHole(offset, length)) || store.zeroRange(offset, length);
                 if (!done) {
@@ -137,7 +109,7 @@ public final class StandaloneDevice implements BlockDevice {
                     store.writeZeroes(offset, length);
                 }
             } catch (StoreException e) {
-                fail(callback, e);
+                StoreWorkers.fail(callback, e);
                 return;
             }
             completeWrite(fua, callback);
@@ -151,40 +123,12 @@ public final class StandaloneDevice implements BlockDevice {
 
     @Override
     public void cache(long offset, long length, IoCallback callback) {
-        checkRange(offset, length);
-        run(callback, () -> {
-            store.willNeed(offset, length);
-            callback.onDone();
-        });
+        workers.cache(offset, length, callback);
     }
 
     @Override
     public void describe(long offset, long length, int maxRuns, IoCallback callback) {
-        checkRange(offset, length);
-        run(callback, () -> {
-            long[] runs = runBuffers.get();
-            if (runs == null || runs.length < maxRuns * 2) {
-                runs = new long[maxRuns * 2];
-                runBuffers.set(runs);
-            }
-            int count = store.describe(offset, length, runs, maxRuns);
-            callback.onRuns(runs, count);
-        });
-    }
-
-    /**
-     * Runs an operation on an I/O thread. A bug that throws inside it still completes the
-     * operation (with EIO) instead of leaving a client waiting forever.
-     */
-    private void run(IoCallback callback, Runnable task) {
-        io.execute(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                LOG.error("operation on {} failed unexpectedly", store.path(), e);
-                callback.onFailure(IoError.EIO, "internal error: " + e);
-            }
-        });
+        workers.describe(offset, length, maxRuns, callback);
     }
 
     private void completeWrite(boolean fua, IoCallback callback) {
@@ -201,34 +145,9 @@ public final class StandaloneDevice implements BlockDevice {
         }
     }
 
-    private void checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > store.size() || length > store.size() - offset) {
-            throw new IllegalArgumentException("range " + offset + "+" + length + " outside device of " + store.size() + " bytes");
-        }
-    }
-
-    private static void fail(IoCallback callback, StoreException e) {
-        IoError error = switch (e.kind()) {
-            case NO_SPACE -> IoError.ENOSPC;
-            case UNSUPPORTED -> IoError.ENOTSUP;
-            case IO -> IoError.EIO;
-        };
-        if (error == IoError.EIO) {
-            LOG.error("I/O error on {}: {}", e.getMessage(), e.getCause() == null ? "" : e.getCause().toString());
-        }
-        callback.onFailure(error, e.getMessage());
-    }
-
     @Override
     public void close() {
-        io.shutdown();
-        try {
-            if (!io.awaitTermination(30, TimeUnit.SECONDS)) {
-                LOG.warn("I/O threads of {} still busy after 30 s; closing anyway", store.path());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        workers.close();
         commit.close();
         try {
             store.sync();
