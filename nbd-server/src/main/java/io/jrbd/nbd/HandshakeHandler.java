@@ -11,6 +11,7 @@ import io.jrbd.protocol.nbd.OptionPayloads.MetaContextRequest;
 import io.jrbd.protocol.nbd.OptionReplies;
 import io.jrbd.protocol.nbd.OptionRequest;
 import io.jrbd.protocol.nbd.RequestDecoder;
+import io.jrbd.replicator.device.BlockDevice;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
@@ -109,8 +110,13 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Export e = export.get();
-        ctx.writeAndFlush(OptionReplies.exportName(ctx.alloc(), e.device().size(), session.transmissionFlags(e), session.noZeroes));
-        startTransmission(ctx, e);
+        BlockDevice device = e.device();
+        if (device == null) {
+            closeForViolation(ctx, "EXPORT_NAME for '" + e.name() + "', which is unavailable: " + e.unavailableReason());
+            return;
+        }
+        ctx.writeAndFlush(OptionReplies.exportName(ctx.alloc(), device.size(), session.transmissionFlags(device), session.noZeroes));
+        startTransmission(ctx, e, device);
     }
 
     private void onList(ChannelHandlerContext ctx, ByteBuf data) {
@@ -119,7 +125,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         for (Export e : exports.all()) {
-            ctx.write(OptionReplies.server(ctx.alloc(), NbdOption.LIST, e.name(), e.description()));
+            String description = e.device() == null ? "unavailable: " + e.unavailableReason() : e.description();
+            ctx.write(OptionReplies.server(ctx.alloc(), NbdOption.LIST, e.name(), description));
         }
         reply(ctx, OptionReplies.ack(ctx.alloc(), NbdOption.LIST));
     }
@@ -132,8 +139,14 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Export e = export.get();
+        BlockDevice device = e.device();
+        if (device == null) {
+            LOG.info("{}: {} for '{}' refused: {}", session.remote, NbdOption.name(option), e.name(), e.unavailableReason());
+            reply(ctx, OptionReplies.error(ctx.alloc(), option, NbdOptionReply.ERR_UNKNOWN, e.unavailableReason()));
+            return;
+        }
         ByteBufAllocator alloc = ctx.alloc();
-        ctx.write(OptionReplies.infoExport(alloc, option, e.device().size(), session.transmissionFlags(e)));
+        ctx.write(OptionReplies.infoExport(alloc, option, device.size(), session.transmissionFlags(device)));
         if (request.asks(NbdOption.INFO_NAME)) {
             ctx.write(OptionReplies.infoText(alloc, option, NbdOption.INFO_NAME, e.name()));
         }
@@ -144,7 +157,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         ctx.write(OptionReplies.infoBlockSize(alloc, option, limits.minimumBlock(), limits.preferredBlock(), limits.maxPayload()));
         reply(ctx, OptionReplies.ack(alloc, option));
         if (option == NbdOption.GO) {
-            startTransmission(ctx, e);
+            startTransmission(ctx, e, device);
         }
     }
 
@@ -186,15 +199,15 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         reply(ctx, OptionReplies.ack(alloc, option));
     }
 
-    private void startTransmission(ChannelHandlerContext ctx, Export export) {
+    private void startTransmission(ChannelHandlerContext ctx, Export export, BlockDevice device) {
         session.export = export;
         session.blockStatusEnabled = session.metaContextExport == export;
-        LOG.info("{}: using export '{}' ({} bytes{}{})", session.remote, export.name(), export.device().size(),
+        LOG.info("{}: using export '{}' ({} bytes{}{})", session.remote, export.name(), device.size(),
                 session.structuredReplies ? ", structured replies" : "",
                 session.blockStatusEnabled ? ", base:allocation" : "");
         // Handler first: bytes the old decoder still holds pass to the new decoder as it is
         // swapped in, and the requests they carry must already find the new handler.
-        ctx.pipeline().replace(this, "transmission", new TransmissionHandler(export, limits, session));
+        ctx.pipeline().replace(this, "transmission", new TransmissionHandler(export, device, limits, session));
         ctx.pipeline().replace(HandshakeDecoder.class, "request-decoder", new RequestDecoder(limits.maxPayload()));
     }
 

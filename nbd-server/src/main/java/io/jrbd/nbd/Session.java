@@ -1,6 +1,7 @@
 package io.jrbd.nbd;
 
 import io.jrbd.protocol.nbd.NbdFlags;
+import io.jrbd.replicator.device.BlockDevice;
 import java.net.SocketAddress;
 
 /** What one connection has negotiated, and its counters for the disconnect log line. */
@@ -23,10 +24,10 @@ final class Session {
         this.remote = remote;
     }
 
-    /** The transmission flags this connection sees for {@code e}. */
-    int transmissionFlags(Export e) {
+    /** The transmission flags this connection sees for {@code device}. */
+    int transmissionFlags(BlockDevice device) {
         int flags = NbdFlags.HAS_FLAGS | NbdFlags.SEND_FLUSH | NbdFlags.SEND_FUA | NbdFlags.CAN_MULTI_CONN | NbdFlags.SEND_CACHE;
-        if (e.device().readOnly()) {
+        if (device.readOnly()) {
             flags |= NbdFlags.READ_ONLY;
         } else {
             flags |= NbdFlags.SEND_TRIM | NbdFlags.SEND_WRITE_ZEROES | NbdFlags.SEND_FAST_ZERO;

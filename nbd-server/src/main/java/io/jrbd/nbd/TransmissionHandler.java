@@ -43,9 +43,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private volatile boolean disconnecting;
     private Channel channel;
 
-    TransmissionHandler(Export export, ServerLimits limits, Session session) {
+    TransmissionHandler(Export export, BlockDevice device, ServerLimits limits, Session session) {
         this.export = export;
-        this.device = export.device();
+        this.device = device;
         this.limits = limits;
         this.session = session;
     }
@@ -53,6 +53,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        export.clientStarted();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        export.clientEnded();
+        ctx.fireChannelInactive();
     }
 
     @Override

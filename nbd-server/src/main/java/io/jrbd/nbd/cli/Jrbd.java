@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code jrbd} command: the node program. */
 @Command(name = "jrbd", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "A replicated block device in userspace, served over NBD.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, DaemonCommand.class, QuickstartCommand.class,
+                io.jrbd.nbd.wan.WanProxyCommand.class, CommandLine.HelpCommand.class})
 public final class Jrbd implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

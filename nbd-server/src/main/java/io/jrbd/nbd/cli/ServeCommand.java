@@ -6,6 +6,7 @@ import io.jrbd.nbd.Export;
 import io.jrbd.nbd.Exports;
 import io.jrbd.nbd.NbdServer;
 import io.jrbd.nbd.ServerLimits;
+import io.jrbd.replicator.config.Sizes;
 import io.jrbd.replicator.device.StandaloneDevice;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.file.Path;

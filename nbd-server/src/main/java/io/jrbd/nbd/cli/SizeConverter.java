@@ -1,5 +1,6 @@
 package io.jrbd.nbd.cli;
 
+import io.jrbd.replicator.config.Sizes;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 

@@ -1,4 +1,4 @@
-package io.jrbd.nbd.cli;
+package io.jrbd.replicator.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.jrbd.nbd.cli;
+package io.jrbd.replicator.config;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -1,0 +1,304 @@
+package io.jrbd.nbd.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jrbd.metadata.md.Metadata;
+import io.jrbd.metadata.store.BackingStore;
+import io.jrbd.nbd.control.ControlClient;
+import io.jrbd.nbd.control.ControlException;
+import io.jrbd.replicator.config.ConfigException;
+import io.jrbd.replicator.config.ConfigLoader;
+import io.jrbd.replicator.config.NodeConfig;
+import io.jrbd.replicator.config.NodeSettings;
+import io.jrbd.replicator.config.ResourceConfig;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code jrbdadm}: the administrator's command, a thin client of the node daemon's control
+ * socket (create-md and dump-md work on the metadata directly, without a daemon, like drbdadm).
+ *
+ * <p>Exit codes: 0 done; 1 refused or failed (one line on stderr saying why); 2 bad usage;
+ * 3 no daemon listening.
+ */
+@Command(name = "jrbdadm", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Administer jrbd resources, as drbdadm administers DRBD resources.",
+        subcommands = {Jrbdadm.CreateMd.class, Jrbdadm.DumpMd.class, Jrbdadm.Up.class, Jrbdadm.Down.class,
+                Jrbdadm.Primary.class, Jrbdadm.Secondary.class, Jrbdadm.Connect.class, Jrbdadm.Disconnect.class,
+                Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon listening."})
+public final class Jrbdadm implements Runnable {
+    static final int REFUSED = 1;
+    static final int NO_DAEMON = 3;
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Option(names = {"-c", "--config"}, paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+            description = "Configuration folder (default: $JRBD_CONFIG or /etc/jrbd).")
+    Path config;
+
+    @Option(names = "--node", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
+            description = "This node's name (default: $JRBD_NODE or the host name).")
+    String node;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Jrbdadm()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            if (e instanceof ControlException ce) {
+                err.println("jrbdadm: " + ce.getMessage());
+                return ce.kind() == ControlException.Kind.NO_DAEMON ? NO_DAEMON : REFUSED;
+            }
+            err.println("jrbdadm: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return REFUSED;
+        });
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (see jrbdadm --help)");
+    }
+
+    Path configDir() {
+        return NodeName.configDir(config);
+    }
+
+    String nodeName() {
+        return NodeName.resolve(node);
+    }
+
+    NodeSettings settings() {
+        List<ResourceConfig> all = ConfigLoader.loadDirectory(configDir());
+        return ConfigLoader.nodeSettings(all, nodeName());
+    }
+
+    /** The resources a command names: one, or every one of this node for "all". */
+    List<ResourceConfig> resources(String name) {
+        List<ResourceConfig> mine = settings().resources();
+        if (name.equals("all")) {
+            return mine;
+        }
+        for (ResourceConfig r : mine) {
+            if (r.name().equals(name)) {
+                return List.of(r);
+            }
+        }
+        List<String> known = new ArrayList<>();
+        mine.forEach(r -> known.add(r.name()));
+        throw new ConfigException("resource", "no resource '" + name + "' is configured for node " + nodeName() + " in "
+                + configDir() + " (known: " + String.join(", ", known) + ")");
+    }
+
+    JsonNode call(String command, String resource, ObjectNode args) throws ControlException {
+        NodeSettings s = settings();
+        try (ControlClient client = ControlClient.connect(s.controlSocket(), configDir())) {
+            return client.request(command, resource, args == null ? JSON.createObjectNode() : args);
+        }
+    }
+
+    /** Commands that only pass a resource name to the daemon. */
+    abstract static class Simple implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Jrbdadm adm;
+
+        @Parameters(paramLabel = "RESOURCE", description = "Resource name, or all.")
+        String resource;
+
+        abstract String command();
+
+        ObjectNode args() {
+            return null;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            adm.resources(resource); // a typo is caught here with the list of known names
+            adm.call(command(), resource, args());
+            return 0;
+        }
+    }
+
+    @Command(name = "create-md", mixinStandardHelpOptions = true,
+            description = {"Write fresh metadata for the resource on this node (no daemon needed).",
+                    "Creates a missing backing file sparse. Refuses to overwrite valid metadata without --force."},
+            footer = {"", "Example:", "  jrbdadm -c /etc/jrbd create-md r0"})
+    static final class CreateMd implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Jrbdadm adm;
+
+        @Parameters(paramLabel = "RESOURCE", description = "Resource name, or all.")
+        String resource;
+
+        @Option(names = "--force", description = "Overwrite valid metadata (the node forgets its generation and bitmap).")
+        boolean force;
+
+        @Override
+        public Integer call() throws Exception {
+            String node = adm.nodeName();
+            for (ResourceConfig r : adm.resources(resource)) {
+                NodeConfig n = r.node(node);
+                if (!Files.exists(n.disk())) {
+                    BackingStore.open(n.disk(), r.size(), false).close();
+                }
+                Metadata.create(n.metaDisk(), r.size(), r.name(), node, force).close();
+                System.out.println("jrbdadm: " + r.name() + ": new metadata in " + n.metaDisk() + " (disk Inconsistent)");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "dump-md", mixinStandardHelpOptions = true,
+            description = "Print the resource's metadata on this node readably (no daemon needed).",
+            footer = {"", "Example:", "  jrbdadm dump-md --json r0"})
+    static final class DumpMd implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Jrbdadm adm;
+
+        @Parameters(paramLabel = "RESOURCE", description = "Resource name, or all.")
+        String resource;
+
+        @Option(names = "--json", description = "Print JSON instead of text.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            String node = adm.nodeName();
+            for (ResourceConfig r : adm.resources(resource)) {
+                Path md = r.node(node).metaDisk();
+                System.out.println(json ? JSON.writeValueAsString(Metadata.dumpJson(md)) : Metadata.dump(md));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true, description = "Attach the resource and connect to its peer, as Secondary.",
+            footer = {"", "Example:", "  jrbdadm up r0"})
+    static final class Up extends Simple {
+        @Override
+        String command() {
+            return "up";
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true, description = "Disconnect and detach the resource (a Primary is demoted first).",
+            footer = {"", "Example:", "  jrbdadm down r0"})
+    static final class Down extends Simple {
+        @Override
+        String command() {
+            return "down";
+        }
+    }
+
+    @Command(name = "primary", mixinStandardHelpOptions = true,
+            description = {"Promote: export the device on this node. Refused while the peer is Primary or the local",
+                    "disk is not UpToDate; --force makes this node's data the one that counts (initial sync, disaster",
+                    "recovery) and starts a full resync to the peer."},
+            footer = {"", "Examples:", "  jrbdadm primary r0", "  jrbdadm primary --force r0   # first sync after create-md"})
+    static final class Primary extends Simple {
+        @Option(names = "--force", description = "Promote even with data that is not UpToDate.")
+        boolean force;
+
+        @Override
+        String command() {
+            return "primary";
+        }
+
+        @Override
+        ObjectNode args() {
+            return JSON.createObjectNode().put("force", force);
+        }
+    }
+
+    @Command(name = "secondary", mixinStandardHelpOptions = true,
+            description = "Demote: stop exporting. Refused while NBD clients are connected.",
+            footer = {"", "Example:", "  jrbdadm secondary r0"})
+    static final class Secondary extends Simple {
+        @Override
+        String command() {
+            return "secondary";
+        }
+    }
+
+    @Command(name = "connect", mixinStandardHelpOptions = true, description = "Connect to the peer again after disconnect.",
+            footer = {"", "Example:", "  jrbdadm connect r0"})
+    static final class Connect extends Simple {
+        @Override
+        String command() {
+            return "connect";
+        }
+    }
+
+    @Command(name = "disconnect", mixinStandardHelpOptions = true,
+            description = "Close the connection to the peer and stay StandAlone (a Primary keeps serving, tracking changes).",
+            footer = {"", "Example:", "  jrbdadm disconnect r0"})
+    static final class Disconnect extends Simple {
+        @Override
+        String command() {
+            return "disconnect";
+        }
+    }
+
+    @Command(name = "wait-connect", mixinStandardHelpOptions = true, description = "Wait until the resource is connected to its peer.",
+            footer = {"", "Example:", "  jrbdadm wait-connect --timeout 30 r0"})
+    static class WaitConnect extends Simple {
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "0", description = "Give up after this long (0: wait forever).")
+        double timeout;
+
+        @Override
+        String command() {
+            return "wait-connect";
+        }
+
+        @Override
+        ObjectNode args() {
+            return JSON.createObjectNode().put("timeout", timeout);
+        }
+    }
+
+    @Command(name = "wait-sync", mixinStandardHelpOptions = true,
+            description = "Wait until the resource is connected and both disks are UpToDate (no resync running).",
+            footer = {"", "Example:", "  jrbdadm wait-sync --timeout 600 r0"})
+    static final class WaitSync extends WaitConnect {
+        @Override
+        String command() {
+            return "wait-sync";
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show role, disk, connection, peer and resync progress, laid out like drbdadm status.",
+            footer = {"", "Examples:", "  jrbdadm status r0", "  jrbdadm status --json all"})
+    static final class Status implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Jrbdadm adm;
+
+        @Parameters(paramLabel = "RESOURCE", arity = "0..1", defaultValue = "all", description = "Resource name, or all (default).")
+        String resource;
+
+        @Option(names = "--json", description = "Print the stable JSON form (see docs/operations.md).")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            adm.resources(resource);
+            JsonNode result = adm.call("status", resource.equals("all") ? null : resource, null);
+            System.out.println(json ? JSON.writeValueAsString(result) : StatusText.render(result));
+            return 0;
+        }
+    }
+}

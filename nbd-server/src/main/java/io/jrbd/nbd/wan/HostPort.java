@@ -1,0 +1,33 @@
+package io.jrbd.nbd.wan;
+
+/** {@code host:port} or {@code [v6]:port}, as given to {@code --listen} and {@code --target}. */
+record HostPort(String host, int port) {
+    static HostPort parse(String text, String option) {
+        String t = text.trim();
+        int colon = t.lastIndexOf(':');
+        if (colon <= 0 || colon == t.length() - 1) {
+            throw new IllegalArgumentException(option + " '" + text + "' is not HOST:PORT");
+        }
+        String host = t.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.contains(":")) {
+            throw new IllegalArgumentException(option + " '" + text + "': write an IPv6 address as [ADDRESS]:PORT");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(t.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " '" + text + "': '" + t.substring(colon + 1) + "' is not a port");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(option + " '" + text + "': port " + port + " is not in 0..65535");
+        }
+        return new HostPort(host, port);
+    }
+
+    @Override
+    public String toString() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}

@@ -1,0 +1,106 @@
+package io.jrbd.replicator.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * One replicated device, as one {@code *.toml} file describes it: its name, size, replication
+ * protocol, network options and exactly two nodes.
+ *
+ * @param name      the resource name ({@code r0}), unique among a node's resources; also the NBD export name
+ * @param size      the device size in bytes, a positive multiple of 512
+ * @param protocol  when writes complete (A, B or C)
+ * @param net       peer authentication, timers, buffers
+ * @param nodes     the nodes by name, in name order (unmodifiable)
+ * @param source    the file this was read from, or null when built in code; named in error messages
+ */
+public record ResourceConfig(String name, long size, Protocol protocol, NetOptions net, Map<String, NodeConfig> nodes,
+                             Path source) {
+    /** Nodes per resource; more peers may come later, as in DRBD 9. */
+    public static final int NODES = 2;
+    public static final long SECTOR = 512;
+
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    public ResourceConfig {
+        if (name == null) {
+            throw new ConfigException("resource.name", "missing");
+        }
+        if (!NAME.matcher(name).matches()) {
+            throw new ConfigException("resource.name", "'" + name
+                    + "' is not a resource name (up to 63 letters, digits, '-', '_' or '.', starting with a letter or digit)");
+        }
+        if (size <= 0 || size % SECTOR != 0) {
+            throw new ConfigException("resource.size", "'" + size + "' is not a positive multiple of 512 bytes");
+        }
+        if (protocol == null) {
+            throw new ConfigException("resource.protocol", "missing");
+        }
+        if (net == null) {
+            throw new ConfigException("net", "missing");
+        }
+        if (nodes == null || nodes.size() != NODES) {
+            throw wrongNodeCount(nodes == null ? 0 : nodes.size());
+        }
+        Map<String, NodeConfig> sorted = new TreeMap<>();
+        for (Map.Entry<String, NodeConfig> e : nodes.entrySet()) {
+            if (e.getValue() == null || !e.getValue().name().equals(e.getKey())) {
+                throw new ConfigException("nodes." + e.getKey(), "is keyed '" + e.getKey() + "' but named '"
+                        + (e.getValue() == null ? null : e.getValue().name()) + "'");
+            }
+            sorted.put(e.getKey(), e.getValue());
+        }
+        List<NodeConfig> list = new ArrayList<>(sorted.values());
+        for (int i = 1; i < list.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                if (list.get(i).replication().equals(list.get(j).replication())) {
+                    throw new ConfigException("nodes." + list.get(i).name() + ".replication", "'"
+                            + Addresses.format(list.get(i).replication()) + "' is also nodes." + list.get(j).name()
+                            + ".replication; each node needs its own address:port");
+                }
+            }
+        }
+        nodes = Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
+    }
+
+    static ConfigException wrongNodeCount(int found) {
+        return new ConfigException("nodes", "a resource needs exactly " + NODES + " nodes, found " + found);
+    }
+
+    /** Whether {@code node} is one of this resource's nodes. */
+    public boolean hasNode(String node) {
+        return nodes.containsKey(node);
+    }
+
+    /** The node called {@code node}; throws {@link ConfigException} naming the resource's nodes if there is none. */
+    public NodeConfig node(String node) {
+        NodeConfig n = nodes.get(node);
+        if (n == null) {
+            throw new ConfigException(source, "nodes", "resource '" + name + "' has no node '" + node
+                    + "' (its nodes are " + String.join(", ", nodes.keySet()) + ")");
+        }
+        return n;
+    }
+
+    /** The other node of the resource, seen from {@code node}. */
+    public NodeConfig peerOf(String node) {
+        NodeConfig self = node(node);
+        for (NodeConfig n : nodes.values()) {
+            if (n != self) {
+                return n;
+            }
+        }
+        throw new IllegalStateException("resource '" + name + "' has a single node");
+    }
+
+    /** The file this came from, for messages: the path, or "resource NAME" when built in code. */
+    public String origin() {
+        return source != null ? source.toString() : "resource " + name;
+    }
+}

@@ -1,0 +1,783 @@
+package io.jrbd.replicator.engine;
+
+import com.lmax.disruptor.BatchEventProcessor;
+import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import com.lmax.disruptor.SequenceBarrier;
+import io.jrbd.metadata.store.BackingStore;
+import io.jrbd.metadata.store.StoreException;
+import io.jrbd.replicator.config.Protocol;
+import io.jrbd.replicator.device.BlockDevice;
+import io.jrbd.replicator.device.GroupCommit;
+import io.jrbd.replicator.device.IoCallback;
+import io.jrbd.replicator.device.IoError;
+import io.jrbd.replicator.device.StoreWorkers;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The primary's device: every write-type operation goes through one Disruptor ring.
+ *
+ * <pre>
+ * NBD threads --publish--> [ring] --> Sequencer --+--> LocalWriter  (pwrite, FUA/FLUSH -> GroupCommit)
+ *                                   (seq, journal, |
+ *                                    session,      +--> PeerSender   (to the peer; catch-up; resync)
+ *                                    dirty marks)
+ *                     completion drain: answers the client once {@link CompletionRule} holds
+ * </pre>
+ *
+ * <p>The local write and the send to the peer run in parallel, so protocol C costs about
+ * max(local write, round trip + peer write). Events complete in ring order; a slot is reused
+ * only after its event completed (the completion position gates the ring), so a full ring is
+ * backpressure on the writers.
+ *
+ * <p>Reads, prefetch hints and status queries bypass the ring and go to the store directly: a
+ * completed write has been written locally, so they see it.
+ */
+public final class ReplicatedDevice implements BlockDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicatedDevice.class);
+    static final int ATTACH = 20;
+    static final int DETACH = 21;
+    static final int RESYNC_CHUNK = 1 << 20;
+    static final int RESYNC_WINDOW = 16;
+
+    /** What the resource hears from the pipeline. */
+    public interface Listener {
+        /** A full resync to the peer begins (after SYNC_START was queued). */
+        default void resyncStarted(long session, long totalBytes) {
+        }
+
+        /** The last resync data and SYNC_DONE(seq) were handed to the peer. */
+        default void resyncQueued(long session, long syncDoneSeq) {
+        }
+
+        /** Catch-up from the journal could not be done; a full resync replaces it. */
+        default void catchUpImpossible(long session, String why) {
+        }
+    }
+
+    private final Protocol protocol;
+    private final BackingStore store;
+    private final StoreDisk disk;
+    private final StoreWorkers workers;
+    private final ReplicationLog log;
+    private final DirtyTracker dirty;
+    private final PeerOutbound peer;
+    private final ByteBufAllocator alloc;
+    private final Listener listener;
+    private final GroupCommit commit;
+
+    private final RingBuffer<PipelineEvent> ring;
+    private final BatchEventProcessor<PipelineEvent> sequencerStage;
+    private final BatchEventProcessor<PipelineEvent> localStage;
+    private final BatchEventProcessor<PipelineEvent> senderStage;
+    private final Thread[] stageThreads = new Thread[3];
+    private final Sequence completed = new Sequence(-1);
+    private final AtomicInteger drainWork = new AtomicInteger();
+
+    // Progress, each only ever grows. Ring positions: local and handed; sequence numbers: peer*.
+    private final AtomicLong localPos = new AtomicLong(-1);
+    private final AtomicLong handedPos = new AtomicLong(-1);
+    private final AtomicLong localSynced = new AtomicLong(-1);
+    private final AtomicLong waivedUpTo = new AtomicLong(-1);
+    private final AtomicLong peerReceived = new AtomicLong(-1);
+    private final AtomicLong peerWritten = new AtomicLong(-1);
+    private final AtomicLong peerSynced = new AtomicLong(-1);
+
+    // Owned by the sequencer thread.
+    private long lastSeq;
+    private long currentSession = -1;
+    private final PendingIndex pending = new PendingIndex();
+    private long released = -1;
+
+    private volatile String localFailure;
+    private volatile boolean closed;
+    private final Semaphore resyncWindow = new Semaphore(RESYNC_WINDOW);
+    private final AtomicLong resyncBytesDone = new AtomicLong();
+    private volatile long resyncBytesTotal;
+    private volatile Thread resyncDriver;
+
+    /**
+     * @param lastSeq the highest write sequence number this node's data already holds; new
+     *     writes are numbered from {@code lastSeq + 1}
+     */
+    public ReplicatedDevice(Protocol protocol, BackingStore store, ReplicationLog log, DirtyTracker dirty,
+            PeerOutbound peer, ByteBufAllocator alloc, Listener listener, long lastSeq, int ringSize, int ioThreads) {
+        this.protocol = protocol;
+        this.store = store;
+        this.disk = new StoreDisk(store);
+        this.workers = new StoreWorkers(store, alloc, ioThreads);
+        this.log = log;
+        this.dirty = dirty;
+        this.peer = peer;
+        this.alloc = alloc;
+        this.listener = listener;
+        this.lastSeq = lastSeq;
+        this.commit = new GroupCommit(store, "jrbd-flush");
+        this.ring = RingBuffer.createMultiProducer(PipelineEvent::new, ringSize, new BlockingWaitStrategy());
+        SequenceBarrier first = ring.newBarrier();
+        this.sequencerStage = stage(first, new Sequencer());
+        SequenceBarrier second = ring.newBarrier(sequencerStage.getSequence());
+        this.localStage = stage(second, new LocalWriter());
+        this.senderStage = stage(second, new PeerSender());
+        ring.addGatingSequences(localStage.getSequence(), senderStage.getSequence(), completed);
+        String[] names = {"jrbd-sequencer", "jrbd-local-writer", "jrbd-peer-sender"};
+        BatchEventProcessor<?>[] stages = {sequencerStage, localStage, senderStage};
+        for (int i = 0; i < 3; i++) {
+            stageThreads[i] = new Thread(stages[i], names[i]);
+            stageThreads[i].setDaemon(true);
+            stageThreads[i].start();
+        }
+    }
+
+    private BatchEventProcessor<PipelineEvent> stage(SequenceBarrier barrier, EventHandler<PipelineEvent> handler) {
+        BatchEventProcessor<PipelineEvent> p = new BatchEventProcessorBuilder().build(ring, barrier, handler);
+        p.setExceptionHandler(new StageExceptionHandler());
+        return p;
+    }
+
+    // ------------------------------------------------------------------ BlockDevice
+
+    @Override
+    public long size() {
+        return store.size();
+    }
+
+    @Override
+    public boolean readOnly() {
+        return false;
+    }
+
+    @Override
+    public void read(long offset, int length, IoCallback callback) {
+        workers.read(offset, length, callback);
+    }
+
+    @Override
+    public void cache(long offset, long length, IoCallback callback) {
+        workers.cache(offset, length, callback);
+    }
+
+    @Override
+    public void describe(long offset, long length, int maxRuns, IoCallback callback) {
+        workers.describe(offset, length, maxRuns, callback);
+    }
+
+    @Override
+    public void write(long offset, ByteBuf data, boolean fua, IoCallback callback) {
+        try {
+            workers.checkRange(offset, data.readableBytes());
+        } catch (RuntimeException e) {
+            data.release();
+            throw e;
+        }
+        publish(OpType.WRITE, offset, data.readableBytes(), fua ? OpType.FUA : 0, data, callback, -1);
+    }
+
+    @Override
+    public void trim(long offset, long length, boolean fua, IoCallback callback) {
+        workers.checkRange(offset, length);
+        publish(OpType.TRIM, offset, length, fua ? OpType.FUA : 0, null, callback, -1);
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean mayDeallocate, boolean fastOnly, boolean fua,
+            IoCallback callback) {
+        workers.checkRange(offset, length);
+        if (fastOnly && !store.canZeroFast()) {
+            callback.onFailure(IoError.ENOTSUP, store.path() + " cannot zero without writing zeroes");
+            return;
+        }
+        int flags = (fua ? OpType.FUA : 0) | (mayDeallocate ? 0 : OpType.NO_HOLE);
+        publish(OpType.ZEROES, offset, length, flags, null, callback, -1);
+    }
+
+    @Override
+    public void flush(IoCallback callback) {
+        publish(OpType.FLUSH, 0, 0, 0, null, callback, -1);
+    }
+
+    private void publish(int type, long offset, long length, int flags, ByteBuf data, IoCallback callback, long session) {
+        if (closed) {
+            if (data != null) {
+                data.release();
+            }
+            if (callback != null) {
+                callback.onFailure(IoError.ESHUTDOWN, "the device is shutting down");
+            }
+            return;
+        }
+        long r = ring.next();
+        PipelineEvent e = ring.get(r);
+        e.clear();
+        e.type = type;
+        e.offset = offset;
+        e.length = length;
+        e.flags = flags;
+        e.data = data;
+        e.callback = callback;
+        e.session = session;
+        e.publishNanos = System.nanoTime();
+        ring.publish(r);
+    }
+
+    // ------------------------------------------------------------------ the peer
+
+    /**
+     * A peer session began: ship it the writes from {@code catchUpFrom} on out of the journal
+     * (or, with -1, a full resync), then everything new. {@code peerHas} is the highest
+     * sequence number the peer reported holding durably.
+     */
+    public void attach(long session, long catchUpFrom, long peerHas) {
+        raise(peerReceived, peerHas);
+        raise(peerWritten, peerHas);
+        raise(peerSynced, peerHas);
+        long r = ring.next();
+        PipelineEvent e = ring.get(r);
+        e.clear();
+        e.type = ATTACH;
+        e.session = session;
+        e.catchUpFrom = catchUpFrom;
+        e.publishNanos = System.nanoTime();
+        ring.publish(r);
+    }
+
+    /**
+     * The session ended. Writes waiting for it complete now (they are marked dirty), and
+     * later writes do not wait for any peer until the next {@link #attach}.
+     */
+    public void detach(long session) {
+        raise(waivedUpTo, ring.getCursor());
+        long r = ring.next();
+        PipelineEvent e = ring.get(r);
+        e.clear();
+        e.type = DETACH;
+        e.session = session;
+        e.publishNanos = System.nanoTime();
+        ring.publish(r);
+        drain();
+    }
+
+    public void onPeerReceived(long seq) {
+        raise(peerReceived, seq);
+        drain();
+    }
+
+    public void onPeerWritten(long seq) {
+        raise(peerReceived, seq);
+        raise(peerWritten, seq);
+        drain();
+    }
+
+    public void onPeerSynced(long seq) {
+        raise(peerReceived, seq);
+        raise(peerWritten, seq);
+        raise(peerSynced, seq);
+        drain();
+    }
+
+    /** The highest sequence number given to a write (read from another thread: may lag). */
+    public long lastSeq() {
+        return lastSeq;
+    }
+
+    public long peerSyncedSeq() {
+        return peerSynced.get();
+    }
+
+    public long resyncBytesDone() {
+        return resyncBytesDone.get();
+    }
+
+    public long resyncBytesTotal() {
+        return resyncBytesTotal;
+    }
+
+    /** When the oldest operation still waiting was submitted (System.nanoTime), or -1. */
+    public long oldestWaitingNanos() {
+        long next = completed.get() + 1;
+        if (next > ring.getCursor()) {
+            return -1;
+        }
+        return ring.get(next).publishNanos;
+    }
+
+    /** Writes, trims and zeroings that completed (for metrics). */
+    public long completedPosition() {
+        return completed.get();
+    }
+
+    // ------------------------------------------------------------------ completion
+
+    private static void raise(AtomicLong value, long to) {
+        long v;
+        while ((v = value.get()) < to && !value.compareAndSet(v, to)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Completes every event that may complete; safe to call from any thread, never blocks. */
+    void drain() {
+        if (drainWork.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        do {
+            completeReady();
+            missed = drainWork.addAndGet(-missed);
+        } while (missed != 0);
+    }
+
+    private void completeReady() {
+        long done = completed.get();
+        long limit = Math.min(localPos.get(), handedPos.get());
+        if (done >= limit) {
+            return;
+        }
+        CompletionRule.Progress p = new CompletionRule.Progress(localPos.get(), localSynced.get(), handedPos.get(),
+                waivedUpTo.get(), peerReceived.get(), peerWritten.get(), peerSynced.get());
+        for (long r = done + 1; r <= limit; r++) {
+            PipelineEvent e = ring.get(r);
+            boolean ready = e.localError != null || !OpType.isApplication(e.type)
+                    || CompletionRule.isComplete(protocol, e.type, e.flags, e.session >= 0, r, e.seq, p);
+            if (!ready) {
+                return;
+            }
+            finish(e, r);
+        }
+    }
+
+    private void finish(PipelineEvent e, long r) {
+        IoCallback callback = e.callback;
+        ByteBuf data = e.data;
+        int type = e.type;
+        int flags = e.flags;
+        long length = e.length;
+        String error = e.localError;
+        boolean noSpace = e.localNoSpace;
+        e.clear();
+        completed.set(r);
+        if (data != null) {
+            data.release();
+        }
+        if (type == OpType.RESYNC_DATA || type == OpType.RESYNC_ZEROES) {
+            resyncBytesDone.addAndGet(length);
+            if (type == OpType.RESYNC_DATA) {
+                resyncWindow.release();
+            }
+        }
+        if (callback == null) {
+            return;
+        }
+        String syncFailure = localFailure;
+        if (error == null && syncFailure != null && (type == OpType.FLUSH || (flags & OpType.FUA) != 0)) {
+            error = syncFailure;
+        }
+        try {
+            if (error != null) {
+                callback.onFailure(noSpace ? IoError.ENOSPC : IoError.EIO, error);
+            } else {
+                callback.onDone();
+            }
+        } catch (RuntimeException ex) {
+            LOG.error("completion callback threw", ex);
+        }
+    }
+
+    // ------------------------------------------------------------------ stages
+
+    /** Numbers application writes, keeps them in the journal, decides who must hear of them. */
+    private final class Sequencer implements EventHandler<PipelineEvent> {
+        @Override
+        public void onEvent(PipelineEvent e, long r, boolean endOfBatch) {
+            long synced = peerSynced.get();
+            if (synced > released) {
+                released = synced;
+                pending.releaseUpTo(synced);
+                log.release(synced);
+            }
+            switch (e.type) {
+                case OpType.WRITE, OpType.TRIM, OpType.ZEROES, OpType.FLUSH -> sequence(e);
+                case ATTACH -> {
+                    currentSession = e.session;
+                    e.seq = lastSeq;
+                }
+                case DETACH -> {
+                    if (currentSession == e.session) {
+                        currentSession = -1;
+                    }
+                    pending.markAllDirty(dirty);
+                    e.seq = lastSeq;
+                }
+                default -> {
+                    // resync traffic: ordered here, numbered with the last application write
+                    e.seq = lastSeq;
+                    if (e.session != currentSession || peer.session() != e.session) {
+                        e.session = -1;
+                    }
+                }
+            }
+        }
+
+        private void sequence(PipelineEvent e) {
+            e.seq = ++lastSeq;
+            boolean toPeer = currentSession >= 0 && peer.session() == currentSession;
+            journal(e, toPeer);
+            if (toPeer) {
+                e.session = currentSession;
+                if (e.type != OpType.FLUSH) {
+                    pending.add(e.seq, e.offset, e.length);
+                }
+                // The link may have dropped between the check and now: if so, whoever noticed
+                // first (this thread or the DETACH) marks the write. Marking twice is harmless.
+                if (peer.session() != currentSession) {
+                    markDirty(e);
+                }
+            } else {
+                e.session = -1;
+                markDirty(e);
+            }
+        }
+
+        private void journal(PipelineEvent e, boolean connected) {
+            if (log.tryAppend(e.seq, e.type, e.flags, e.offset, e.length, e.data)) {
+                return;
+            }
+            // Full of records the peer still needs: wait for its acknowledgements (backpressure),
+            // unless there is no peer to wait for, then make room.
+            while (connected && !closed && peer.session() == currentSession) {
+                LockSupport.parkNanos(50_000);
+                long synced = peerSynced.get();
+                if (synced > released) {
+                    released = synced;
+                    pending.releaseUpTo(synced);
+                    log.release(synced);
+                }
+                if (log.tryAppend(e.seq, e.type, e.flags, e.offset, e.length, e.data)) {
+                    return;
+                }
+            }
+            log.appendDropping(e.seq, e.type, e.flags, e.offset, e.length, e.data);
+        }
+
+        private void markDirty(PipelineEvent e) {
+            if (e.type != OpType.FLUSH) {
+                dirty.markDirty(e.offset, e.length);
+            }
+        }
+    }
+
+    /** Applies each operation to the local store, in ring order. */
+    private final class LocalWriter implements EventHandler<PipelineEvent> {
+        @Override
+        public void onEvent(PipelineEvent e, long r, boolean endOfBatch) {
+            boolean durable = e.type == OpType.FLUSH || (e.flags & OpType.FUA) != 0;
+            String failure = localFailure;
+            if (failure != null && OpType.isApplication(e.type)) {
+                e.localError = failure;
+            } else {
+                try {
+                    apply(e);
+                } catch (StoreException ex) {
+                    e.localError = ex.getMessage();
+                    e.localNoSpace = ex.kind() == StoreException.Kind.NO_SPACE;
+                    if (!e.localNoSpace) {
+                        localFailure = "local disk failed earlier: " + ex.getMessage();
+                        LOG.error("local write failed; the device now fails every write: {}", ex.getMessage());
+                    }
+                } catch (IOException ex) {
+                    e.localError = ex.getMessage();
+                }
+            }
+            if (durable && e.localError == null) {
+                commit.submit(new SyncWaiter(r));
+            }
+            localPos.lazySet(r);
+            if (endOfBatch) {
+                drain();
+            }
+        }
+
+        private void apply(PipelineEvent e) throws IOException {
+            switch (e.type) {
+                case OpType.WRITE -> {
+                    long position = e.offset;
+                    for (ByteBuffer part : e.data.nioBuffers()) {
+                        int n = part.remaining();
+                        store.write(part, position);
+                        position += n;
+                    }
+                }
+                case OpType.TRIM -> store.punchHole(e.offset, e.length);
+                case OpType.ZEROES -> disk.zero(e.offset, e.length, (e.flags & OpType.NO_HOLE) != 0);
+                case OpType.RESYNC_DATA -> {
+                    store.read(e.data.nioBuffer(0, (int) e.length), e.offset);
+                    e.data.writerIndex((int) e.length);
+                }
+                default -> {
+                    // FLUSH (handled by the caller), resync zeroes, markers: nothing local
+                }
+            }
+        }
+    }
+
+    /** Completes FUA writes and flushes once the group commit covered them. */
+    private final class SyncWaiter implements IoCallback {
+        private final long ring;
+
+        SyncWaiter(long ring) {
+            this.ring = ring;
+        }
+
+        @Override
+        public void onDone() {
+            raise(localSynced, ring);
+            drain();
+        }
+
+        @Override
+        public void onFailure(IoError error, String detail) {
+            localFailure = "fdatasync failed: " + detail;
+            raise(localSynced, ring);
+            drain();
+        }
+    }
+
+    /** Ships each operation to the session it was sequenced for, and catches a new session up. */
+    private final class PeerSender implements EventHandler<PipelineEvent> {
+        private long batchSession = -1;
+
+        @Override
+        public void onEvent(PipelineEvent e, long r, boolean endOfBatch) {
+            long s = e.session;
+            if (e.type == ATTACH) {
+                if (s == peer.session()) {
+                    if (e.catchUpFrom < 0 || !catchUp(s, e.catchUpFrom, e.seq)) {
+                        startResync(s);
+                    }
+                    batchSession = s;
+                }
+            } else if (s >= 0 && s == peer.session()) {
+                if (e.type == OpType.RESYNC_DATA) {
+                    while (localPos.get() < r && !closed) {
+                        LockSupport.parkNanos(10_000); // the data is read by the local writer
+                    }
+                }
+                if (peer.awaitWritable(s)) {
+                    send(e, s);
+                    batchSession = s;
+                }
+            }
+            handedPos.lazySet(r);
+            if (endOfBatch) {
+                if (batchSession >= 0) {
+                    peer.endOfBatch(batchSession);
+                    batchSession = -1;
+                }
+                drain();
+            }
+        }
+
+        private void send(PipelineEvent e, long s) {
+            switch (e.type) {
+                case OpType.WRITE -> peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), e.flags, false);
+                case OpType.RESYNC_DATA -> peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), 0, true);
+                case OpType.TRIM -> peer.trim(s, e.seq, e.offset, e.length, e.flags);
+                case OpType.ZEROES -> peer.zeroes(s, e.seq, e.offset, e.length, e.flags, false);
+                case OpType.RESYNC_ZEROES -> peer.zeroes(s, e.seq, e.offset, e.length, 0, true);
+                case OpType.FLUSH -> peer.flush(s, e.seq);
+                case OpType.SYNC_DONE -> {
+                    peer.syncDone(s, e.seq);
+                    listener.resyncQueued(s, e.seq);
+                }
+                default -> {
+                    // DETACH: nothing to send
+                }
+            }
+        }
+
+        /** Streams journal records from {@code from} through {@code upTo}; false if they are gone. */
+        private boolean catchUp(long s, long from, long upTo) {
+            if (from > upTo) {
+                LOG.info("peer is up to date at sequence {}: nothing to catch up", upTo);
+                return true;
+            }
+            ReplicationLog.Reader reader = log.reader(from, alloc);
+            if (reader == null) {
+                listener.catchUpImpossible(s, "the journal no longer holds sequence " + from
+                        + " (it holds " + log.firstSeq() + ".." + log.lastSeq() + ")");
+                return false;
+            }
+            ReplicationLog.Record rec = new ReplicationLog.Record();
+            long sent = 0;
+            long bytes = 0;
+            try {
+                while (peer.session() == s) {
+                    if (!reader.next(rec)) {
+                        break;
+                    }
+                    if (rec.seq > upTo) {
+                        releaseData(rec);
+                        break;
+                    }
+                    if (!peer.awaitWritable(s)) {
+                        releaseData(rec);
+                        return true;
+                    }
+                    bytes += rec.data == null ? 0 : rec.data.readableBytes();
+                    switch (rec.type) {
+                        case OpType.WRITE -> peer.write(s, rec.seq, rec.offset, rec.data, rec.flags, false);
+                        case OpType.TRIM -> peer.trim(s, rec.seq, rec.offset, rec.length, rec.flags);
+                        case OpType.ZEROES -> peer.zeroes(s, rec.seq, rec.offset, rec.length, rec.flags, false);
+                        case OpType.FLUSH -> peer.flush(s, rec.seq);
+                        default -> releaseData(rec);
+                    }
+                    rec.data = null;
+                    sent++;
+                }
+            } catch (ReplicationLog.LogOverrunException ex) {
+                listener.catchUpImpossible(s, ex.getMessage());
+                return false;
+            }
+            peer.endOfBatch(s);
+            LOG.info("caught the peer up from the journal: {} records, {} bytes, sequence {}..{}", sent, bytes, from, upTo);
+            return true;
+        }
+
+        private void releaseData(ReplicationLog.Record rec) {
+            if (rec.data != null) {
+                rec.data.release();
+                rec.data = null;
+            }
+        }
+
+        private void startResync(long s) {
+            long total = store.size();
+            resyncBytesTotal = total;
+            resyncBytesDone.set(0);
+            peer.syncStart(s, total);
+            peer.endOfBatch(s);
+            listener.resyncStarted(s, total);
+            Thread driver = new Thread(() -> resync(s), "jrbd-resync");
+            driver.setDaemon(true);
+            resyncDriver = driver;
+            driver.start();
+        }
+    }
+
+    /**
+     * Feeds the whole device through the ring as resync events: holes as zeroing, data read by
+     * the local writer at its place in the ring, so it holds every write sequenced before it
+     * and none after, and the peer, applying in order, ends identical.
+     */
+    private void resync(long s) {
+        long size = store.size();
+        long[] runs = new long[2 * 64];
+        long position = 0;
+        LOG.info("full resync to the peer: {} bytes", size);
+        try {
+            while (position < size) {
+                if (closed || peer.session() != s) {
+                    LOG.info("resync stopped at {} of {} bytes: the peer session ended", position, size);
+                    return;
+                }
+                long span = Math.min(64L * RESYNC_CHUNK, size - position);
+                int n = store.describe(position, span, runs, 64);
+                for (int i = 0; i < n; i++) {
+                    long runLength = runs[2 * i];
+                    if (runs[2 * i + 1] != 0) {
+                        publish(OpType.RESYNC_ZEROES, position, runLength, 0, null, null, s);
+                    } else {
+                        for (long done = 0; done < runLength; ) {
+                            if (closed || peer.session() != s) {
+                                LOG.info("resync stopped at {} of {} bytes: the peer session ended", position + done, size);
+                                return;
+                            }
+                            int piece = (int) Math.min(RESYNC_CHUNK, runLength - done);
+                            if (!resyncWindow.tryAcquire(1, TimeUnit.SECONDS)) {
+                                continue;
+                            }
+                            publish(OpType.RESYNC_DATA, position + done, piece, 0, alloc.directBuffer(piece, piece), null, s);
+                            done += piece;
+                        }
+                    }
+                    position += runLength;
+                }
+            }
+            publish(OpType.SYNC_DONE, 0, 0, 0, null, null, s);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private final class StageExceptionHandler implements ExceptionHandler<PipelineEvent> {
+        @Override
+        public void handleEventException(Throwable ex, long sequence, PipelineEvent event) {
+            LOG.error("pipeline stage failed on {} at ring position {}", OpType.name(event.type), sequence, ex);
+            event.localError = "internal error: " + ex;
+        }
+
+        @Override
+        public void handleOnStartException(Throwable ex) {
+            LOG.error("pipeline stage failed to start", ex);
+        }
+
+        @Override
+        public void handleOnShutdownException(Throwable ex) {
+            LOG.error("pipeline stage failed to stop", ex);
+        }
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /** Waits for what is in flight (up to 30 s), then stops the stages and makes the store durable. */
+    @Override
+    public void close() {
+        closed = true;
+        Thread driver = resyncDriver;
+        if (driver != null) {
+            driver.interrupt();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (completed.get() < ring.getCursor() && System.nanoTime() < deadline) {
+            drain();
+            LockSupport.parkNanos(1_000_000);
+        }
+        if (completed.get() < ring.getCursor()) {
+            LOG.warn("{} operations still waiting for the peer at shutdown; they stay in the dirty bitmap",
+                    ring.getCursor() - completed.get());
+            raise(waivedUpTo, ring.getCursor());
+            drain();
+        }
+        sequencerStage.halt();
+        localStage.halt();
+        senderStage.halt();
+        for (Thread t : stageThreads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        workers.close();
+        commit.close();
+        try {
+            store.sync();
+        } catch (IOException e) {
+            LOG.error("final fdatasync of {}: {}", store.path(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.jrbd.replicator.engine;
+
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.function.LongSupplier;
+
+/**
+ * Applies the primary's stream on the secondary, strictly in the order it arrives, so the
+ * secondary's disk always holds a state the primary's disk passed through (every prefix of
+ * the stream is one). One thread calls it; it never blocks on the network.
+ *
+ * <p>Acknowledgements are cumulative: "received", "written" and "durable" up to a sequence
+ * number. "Durable" follows an fdatasync, which happens at once for FLUSH and FUA writes and
+ * otherwise at the end of a batch once enough time or data has piled up, so that the primary
+ * can release its journal without a sync per write.
+ */
+public final class SecondaryApplier {
+    /** Where acknowledgements and state changes go (the peer link, or a simulation). */
+    public interface Listener {
+        void written(long seq);
+
+        void synced(long seq);
+
+        /** A full resync began: the disk is Inconsistent until {@link #syncCompleted}. */
+        void syncStarted(long totalBytes);
+
+        /** The full resync up to {@code seq} is durable: the disk is UpToDate. */
+        void syncCompleted(long seq);
+    }
+
+    static final long SYNC_INTERVAL_NANOS = 100_000_000L;
+    static final long SYNC_BYTES = 64L << 20;
+
+    private final Disk disk;
+    private final Listener listener;
+    private final LongSupplier nanoClock;
+    private long appliedSeq;
+    private long syncedSeq;
+    private long ackedWritten;
+    private boolean syncWanted;
+    private long unsyncedBytes;
+    private long lastSyncNanos;
+    private long syncDoneSeq = -1;
+    private IOException failure;
+
+    public SecondaryApplier(Disk disk, Listener listener, LongSupplier nanoClock, long appliedSeq) {
+        this.disk = disk;
+        this.listener = listener;
+        this.nanoClock = nanoClock;
+        this.appliedSeq = appliedSeq;
+        this.syncedSeq = appliedSeq;
+        this.ackedWritten = appliedSeq;
+        this.lastSyncNanos = nanoClock.getAsLong();
+    }
+
+    /** Highest sequence number written here (maybe not yet durable). */
+    public long appliedSeq() {
+        return appliedSeq;
+    }
+
+    /** Highest sequence number durable here. */
+    public long syncedSeq() {
+        return syncedSeq;
+    }
+
+    /** Writes {@code data} (not released here); FUA makes it durable before the batch ends. */
+    public void write(long seq, long offset, ByteBuf data, int flags) throws IOException {
+        checkHealthy();
+        try {
+            long position = offset;
+            for (ByteBuffer part : data.nioBuffers()) {
+                int n = part.remaining();
+                disk.write(part, position);
+                position += n;
+            }
+        } catch (IOException e) {
+            throw fail(e);
+        }
+        unsyncedBytes += data.readableBytes();
+        applied(seq, (flags & OpType.FUA) != 0);
+    }
+
+    public void trim(long seq, long offset, long length, int flags) throws IOException {
+        checkHealthy();
+        try {
+            disk.trim(offset, length);
+        } catch (IOException e) {
+            throw fail(e);
+        }
+        applied(seq, (flags & OpType.FUA) != 0);
+    }
+
+    public void zeroes(long seq, long offset, long length, int flags) throws IOException {
+        checkHealthy();
+        try {
+            disk.zero(offset, length, (flags & OpType.NO_HOLE) != 0);
+        } catch (IOException e) {
+            throw fail(e);
+        }
+        unsyncedBytes += Math.min(length, 1 << 20);
+        applied(seq, (flags & OpType.FUA) != 0);
+    }
+
+    public void flush(long seq) throws IOException {
+        checkHealthy();
+        applied(seq, true);
+    }
+
+    public void syncStart(long totalBytes) throws IOException {
+        checkHealthy();
+        listener.syncStarted(totalBytes);
+    }
+
+    /** The resync is complete up to {@code seq}; reported once it is durable. */
+    public void syncDone(long seq) throws IOException {
+        checkHealthy();
+        applied(seq, true);
+        syncDoneSeq = seq;
+    }
+
+    private void applied(long seq, boolean durable) {
+        if (seq > appliedSeq) {
+            appliedSeq = seq;
+        }
+        if (durable) {
+            syncWanted = true;
+        }
+    }
+
+    /**
+     * The end of what arrived together: acknowledge what was written, and fdatasync when a
+     * FLUSH or FUA asked for it or enough has piled up.
+     */
+    public void endOfBatch() throws IOException {
+        checkHealthy();
+        if (appliedSeq > ackedWritten) {
+            ackedWritten = appliedSeq;
+            listener.written(appliedSeq);
+        }
+        long now = nanoClock.getAsLong();
+        boolean due = appliedSeq > syncedSeq && (unsyncedBytes >= SYNC_BYTES || now - lastSyncNanos >= SYNC_INTERVAL_NANOS);
+        if (syncWanted || due) {
+            syncNow(now);
+        }
+    }
+
+    /** Called when nothing arrives for a while: make what is written durable. */
+    public void idle() throws IOException {
+        checkHealthy();
+        if (appliedSeq > syncedSeq || syncWanted) {
+            endOfBatch();
+            syncNow(nanoClock.getAsLong());
+        }
+    }
+
+    private void syncNow(long now) throws IOException {
+        try {
+            disk.sync();
+        } catch (IOException e) {
+            throw fail(e);
+        }
+        syncWanted = false;
+        unsyncedBytes = 0;
+        lastSyncNanos = now;
+        syncedSeq = appliedSeq;
+        listener.synced(syncedSeq);
+        if (syncDoneSeq >= 0 && syncedSeq >= syncDoneSeq) {
+            long done = syncDoneSeq;
+            syncDoneSeq = -1;
+            listener.syncCompleted(done);
+        }
+    }
+
+    private IOException fail(IOException e) {
+        failure = e;
+        return e;
+    }
+
+    /** After a disk error nothing more is applied: writing past a gap would corrupt the replica. */
+    private void checkHealthy() throws IOException {
+        if (failure != null) {
+            throw new IOException("the secondary's disk failed earlier: " + failure.getMessage(), failure);
+        }
+    }
+}
