@@ -142,7 +142,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
         BlockDevice device = e.device();
         if (device == null) {
             LOG.info("{}: {} for '{}' refused: {}", session.remote, NbdOption.name(option), e.name(), e.unavailableReason());
-            reply(ctx, OptionReplies.error(ctx.alloc(), option, NbdOptionReply.ERR_UNKNOWN, e.unavailableReason()));
+            reply(ctx, OptionReplies.error(ctx.alloc(), option, NbdOptionReply.ERR_POLICY, e.unavailableReason()));
             return;
         }
         ByteBufAllocator alloc = ctx.alloc();
