@@ -261,6 +261,8 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
                 } else if (!hello.resource().equals(config.name()) || !hello.node().equals(peer.name())) {
                     refuse(ctx, "connection from resource '" + hello.resource() + "' node '" + hello.node()
                             + "', expected resource '" + config.name() + "' node '" + peer.name() + "'");
+                } else if (java.util.Arrays.equals(hello.nonce(), nonce)) {
+                    refuse(ctx, "the peer's HELLO carries this node's own nonce (a reflected handshake)");
                 } else {
                     ctx.writeAndFlush(new PeerMessage.Auth(PeerAuth.proof(secret, config.name(), me.name(), hello.nonce())));
                 }
