@@ -30,6 +30,9 @@ public final class RequestDecoder extends ByteToMessageDecoder {
 
     public RequestDecoder(int maxPayload) {
         this.maxPayload = maxPayload;
+        // WRITE payloads are handed on as slices of what arrived: composing the received
+        // buffers instead of merging them saves a copy of every payload byte.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override
