@@ -133,6 +133,36 @@ public final class BackingStore implements Closeable {
         }
     }
 
+    /**
+     * Reads {@code length} bytes at {@code offset} into native memory at {@code address}, but
+     * only if they are all in the page cache (preadv2 RWF_NOWAIT): a caller on a thread that
+     * must not wait for the disk tries this first. Returns false, having read nothing useful,
+     * when the data is not all cached or the kernel cannot tell.
+     */
+    public boolean readIfCached(long address, int length, long offset) {
+        if (!noWaitReadWorks) {
+            return false;
+        }
+        ByteBuffer iov = IOVEC.get();
+        iov.putLong(0, address);
+        iov.putLong(8, length);
+        long n = NativeIo.libc().preadv2(fd, iov, 1, offset, NativeIo.RWF_NOWAIT);
+        if (n == length) {
+            return true;
+        }
+        if (n < 0) {
+            int errno = NativeIo.lastError();
+            if (errno != NativeIo.EAGAIN) {
+                noWaitReadWorks = false; // ENOSYS, EOPNOTSUPP: this kernel or file system cannot
+            }
+        }
+        return false;
+    }
+
+    private static final ThreadLocal<ByteBuffer> IOVEC = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(16).order(java.nio.ByteOrder.nativeOrder()));
+    private volatile boolean noWaitReadWorks = true;
+
     /** Writes {@code src} from its position to its limit at {@code offset}. */
     public void write(ByteBuffer src, long offset) throws StoreException {
         long position = offset;

@@ -22,8 +22,11 @@ public final class NativeIo {
     static final int FALLOC_FL_ZERO_RANGE = 0x10;
 
     static final int POSIX_FADV_WILLNEED = 3;
+    /** preadv2: fail with EAGAIN instead of waiting for the disk. */
+    static final int RWF_NOWAIT = 0x08;
 
     static final int ENXIO = 6;
+    static final int EAGAIN = 11;
     static final int EINVAL = 22;
     static final int ENOSPC = 28;
     static final int EOPNOTSUPP = 95;
@@ -48,6 +51,10 @@ public final class NativeIo {
         String strerror(int errno);
 
         int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
+        /** {@code iov} is a direct buffer holding struct iovec entries. */
+        @SaveError
+        long preadv2(int fd, java.nio.ByteBuffer iov, int iovcnt, long offset, int flags);
     }
 
     private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");

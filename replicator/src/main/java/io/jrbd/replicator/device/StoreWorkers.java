@@ -23,6 +23,8 @@ public final class StoreWorkers implements AutoCloseable {
     private final ByteBufAllocator alloc;
     private final ExecutorService io;
     private final ThreadLocal<long[]> runBuffers = new ThreadLocal<>();
+    /** Reads up to this size are tried inline when their data is in the page cache. */
+    static final int INLINE_READ_MAX = 256 * 1024;
 
     public StoreWorkers(BackingStore store, ByteBufAllocator alloc, int threads) {
         if (threads < 1) {
@@ -59,6 +61,16 @@ public final class StoreWorkers implements AutoCloseable {
 
     public void read(long offset, int length, IoCallback callback) {
         checkRange(offset, length);
+        if (length <= INLINE_READ_MAX) {
+            // Cached data is copied on the caller's thread: no hand-off to an I/O thread and back.
+            ByteBuf buf = alloc.directBuffer(length, length);
+            if (buf.hasMemoryAddress() && store.readIfCached(buf.memoryAddress(), length, offset)) {
+                buf.writerIndex(length);
+                callback.onData(buf);
+                return;
+            }
+            buf.release();
+        }
         run(callback, () -> {
             ByteBuf buf = alloc.directBuffer(length, length);
             try {
