@@ -97,8 +97,8 @@ public final class ReplicatedDevice implements BlockDevice {
     private final AtomicLong peerWritten = new AtomicLong(-1);
     private final AtomicLong peerSynced = new AtomicLong(-1);
 
-    // Owned by the sequencer thread.
-    private long lastSeq;
+    // Written by the sequencer thread only.
+    private volatile long lastSeq;
     private long currentSession = -1;
     private final PendingIndex pending = new PendingIndex();
     private long released = -1;
@@ -261,6 +261,7 @@ public final class ReplicatedDevice implements BlockDevice {
      */
     public void detach(long session) {
         raise(waivedUpTo, ring.getCursor());
+        drain(); // frees the slots of waived writes: the ring may be full of them
         long r = ring.next();
         PipelineEvent e = ring.get(r);
         e.clear();
@@ -287,6 +288,25 @@ public final class ReplicatedDevice implements BlockDevice {
         raise(peerWritten, seq);
         raise(peerSynced, seq);
         drain();
+    }
+
+    /**
+     * Waits until the peer of {@code session} holds every write durably, or the session ends,
+     * or the time is up; returns whether it does. Used before demotion, so that the peer can
+     * take over without missing what was still on its way.
+     */
+    public boolean awaitPeerDurable(long session, long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (System.nanoTime() < deadline) {
+            if (peer.session() != session) {
+                return false;
+            }
+            if (peerSynced.get() >= lastSeq) {
+                return true;
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        return false;
     }
 
     /** The highest sequence number given to a write (read from another thread: may lag). */

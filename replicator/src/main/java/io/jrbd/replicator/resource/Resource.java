@@ -213,8 +213,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         boolean peerInSync = peer != null && peer.disk() == io.jrbd.protocol.peer.DiskState.UpToDate
                 && peer.currentGeneration() == sb.currentGen() && sb.currentGen() != 0;
         long generation = sb.currentGen();
+        stopApplier(); // applies whatever the old Primary sent before it stepped down
         long seq = Math.max(sb.appliedSeq(), applierState == null ? -1 : applierState.appliedSeq());
-        stopApplier();
         if (!peerInSync || force) {
             long previous = generation;
             generation = newGeneration();
@@ -270,6 +270,11 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private void closeDevice(boolean clean) {
         if (device == null) {
             return;
+        }
+        long s = session;
+        if (s >= 0 && !device.awaitPeerDurable(s, config.net().timeout().toMillis() * Math.max(1, config.net().koCount()))) {
+            LOG.warn("{}: the peer did not confirm every write before this node stopped being Primary; they are in the bitmap",
+                    config.name());
         }
         device.close();
         long seq = device.lastSeq();
