@@ -70,6 +70,12 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private volatile long resyncTargetStartNanos;
     private volatile long syncDoneSeq = -1;
     private volatile String lastEvent = "";
+    /**
+     * This node crashed while Primary: writes it made just before may never have reached the
+     * peer, so if it is Primary again its peer gets a full resync (the activity log will make
+     * that partial).
+     */
+    private volatile boolean crashRecoveryNeeded;
 
     public Resource(ResourceConfig config, String nodeName, EventLoopGroup group, ByteBufAllocator alloc,
             ExportControl export, InetSocketAddress connectTo, int ioThreads) {
@@ -117,7 +123,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         Superblock sb = md.superblock();
         persistedSeq = sb.appliedSeq();
-        if (sb.has(SuperblockFlag.CRASHED_PRIMARY)) {
+        crashRecoveryNeeded = sb.has(SuperblockFlag.CRASHED_PRIMARY);
+        if (crashRecoveryNeeded) {
             LOG.warn("{}: this node was Primary and did not stop cleanly; the peer will get a full resync if this node is "
                     + "promoted again", config.name());
         }
@@ -225,6 +232,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             log.release(log.lastSeq());
             LOG.info("{}: new data generation {} (previous {}), because the peer is {}", config.name(),
                     Superblock.hex(generation), Superblock.hex(previous), peer == null ? "not connected" : "not in sync");
+        }
+        if (log.lastSeq() != seq) {
+            log.release(Long.MAX_VALUE); // the journal restarts at this node's next sequence number
         }
         sb = sb.withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT).with(SuperblockFlag.WAS_PRIMARY)
                 .with(SuperblockFlag.CRASHED_PRIMARY).withAppliedSeq(seq);
@@ -366,7 +376,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         boolean peerConsistent = peer.disk() == io.jrbd.protocol.peer.DiskState.UpToDate
                 || peer.disk() == io.jrbd.protocol.peer.DiskState.Consistent
                 || peer.disk() == io.jrbd.protocol.peer.DiskState.Outdated;
-        if (!peerConsistent) {
+        if (crashRecoveryNeeded) {
+            why = "this node crashed while Primary, so its last writes may never have reached the peer";
+        } else if (!peerConsistent) {
             why = "the peer's disk is " + peer.disk();
         } else if (peer.currentGeneration() != sb.currentGen()) {
             why = "the peer holds generation " + Superblock.hex(peer.currentGeneration()) + ", this node "
@@ -438,6 +450,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         if (role == Role.Primary && connection.equals("SyncSource") && st.disk() == io.jrbd.protocol.peer.DiskState.UpToDate) {
             connection = "Connected";
+            crashRecoveryNeeded = false;
             md.bitmap().clearRange(0, config.size());
             LOG.info("{}: resync of {} finished", config.name(), peerNode.name());
             event("resync-finished");
@@ -552,6 +565,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             persist(sb -> sb.withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
                     .without(SuperblockFlag.FULL_SYNC_NEEDED).withCurrentGen(generation).withAppliedSeq(seq));
             resyncTargetTotal = -1;
+            crashRecoveryNeeded = false;
             connection = "Connected";
             LOG.info("{}: resync from {} finished: disk UpToDate at sequence {}, generation {}", config.name(),
                     peerNode.name(), seq, Superblock.hex(generation));
