@@ -563,7 +563,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             long generation = p == null ? md.superblock().currentGen() : p.currentGeneration();
             persistedSeq = seq;
             persist(sb -> sb.withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
-                    .without(SuperblockFlag.FULL_SYNC_NEEDED).withCurrentGen(generation).withAppliedSeq(seq));
+                    .without(SuperblockFlag.FULL_SYNC_NEEDED).without(SuperblockFlag.CRASHED_PRIMARY)
+                    .withCurrentGen(generation).withAppliedSeq(seq));
             resyncTargetTotal = -1;
             crashRecoveryNeeded = false;
             connection = "Connected";
