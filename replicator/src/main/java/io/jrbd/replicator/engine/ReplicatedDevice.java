@@ -615,8 +615,14 @@ public final class ReplicatedDevice implements BlockDevice {
             switch (e.type) {
                 case OpType.WRITE -> peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), e.flags, false);
                 case OpType.RESYNC_DATA -> peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), 0, true);
-                case OpType.TRIM -> peer.trim(s, e.seq, e.offset, e.length, e.flags);
-                case OpType.ZEROES -> peer.zeroes(s, e.seq, e.offset, e.length, e.flags, false);
+                case OpType.TRIM -> {
+                    peer.trim(s, e.seq, e.offset, e.length, e.flags);
+                    flushIfFua(e, s);
+                }
+                case OpType.ZEROES -> {
+                    peer.zeroes(s, e.seq, e.offset, e.length, e.flags, false);
+                    flushIfFua(e, s);
+                }
                 case OpType.RESYNC_ZEROES -> peer.zeroes(s, e.seq, e.offset, e.length, 0, true);
                 case OpType.FLUSH -> peer.flush(s, e.seq);
                 case OpType.SYNC_DONE -> {
@@ -626,6 +632,13 @@ public final class ReplicatedDevice implements BlockDevice {
                 default -> {
                     // DETACH: nothing to send
                 }
+            }
+        }
+
+        /** TRIM and ZEROES carry no FUA bit on the wire: a FLUSH of the same sequence asks for the sync. */
+        private void flushIfFua(PipelineEvent e, long s) {
+            if ((e.flags & OpType.FUA) != 0) {
+                peer.flush(s, e.seq);
             }
         }
 
