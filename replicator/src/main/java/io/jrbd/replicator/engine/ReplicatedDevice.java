@@ -260,7 +260,18 @@ public final class ReplicatedDevice implements BlockDevice {
      * later writes do not wait for any peer until the next {@link #attach}.
      */
     public void detach(long session) {
-        raise(waivedUpTo, ring.getCursor());
+        // Writes still waiting for this session are about to complete without it: mark them
+        // dirty first, so none is acknowledged while in neither the bitmap nor the peer. (The
+        // sequencer marks the ones it has not numbered yet, and the DETACH event below marks
+        // completed writes the peer had not made durable.)
+        long cursor = ring.getCursor();
+        for (long r = completed.get() + 1; r <= cursor; r++) {
+            PipelineEvent e = ring.get(r);
+            if (e.session == session && e.type != OpType.FLUSH && OpType.isApplication(e.type)) {
+                dirty.markDirty(e.offset, e.length);
+            }
+        }
+        raise(waivedUpTo, cursor);
         drain(); // frees the slots of waived writes: the ring may be full of them
         long r = ring.next();
         PipelineEvent e = ring.get(r);

@@ -149,7 +149,10 @@ public final class SecondaryApplier {
     public void idle() throws IOException {
         checkHealthy();
         if (appliedSeq > syncedSeq || syncWanted) {
-            endOfBatch();
+            if (appliedSeq > ackedWritten) {
+                ackedWritten = appliedSeq;
+                listener.written(appliedSeq);
+            }
             syncNow(nanoClock.getAsLong());
         }
     }

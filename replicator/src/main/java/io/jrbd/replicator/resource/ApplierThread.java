@@ -58,6 +58,7 @@ final class ApplierThread extends Thread {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        drainAndRelease(); // anything the link handed over after STOP: its session is over
     }
 
     @Override

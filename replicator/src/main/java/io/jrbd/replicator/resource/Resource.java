@@ -58,7 +58,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     private Role role = Role.Secondary;
     private ReplicatedDevice device;
-    private ApplierThread applier;
+    private volatile ApplierThread applier;
     private SecondaryApplier applierState;
     private volatile long session = -1;
     private volatile PeerMessage.State peerState;
@@ -330,9 +330,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     @Override
     public PeerMessage.State localState() {
         synchronized (this) {
+            // A Secondary tells a (re)connecting Primary exactly what its disk holds: first
+            // apply what the old session still has queued, or the Primary would resend from
+            // too early and briefly roll blocks back (or, if cut off again, leave them so).
+            if (role == Role.Secondary && applier != null) {
+                stopApplier();
+            }
             Superblock sb = md.superblock();
-            long applied = role == Role.Primary && device != null ? device.lastSeq()
-                    : Math.max(persistedSeq, applierState == null ? -1 : applierState.syncedSeq());
+            long applied = role == Role.Primary && device != null ? device.lastSeq() : appliedHere(sb);
             return new PeerMessage.State(role == Role.Primary ? PeerRole.Primary : PeerRole.Secondary,
                     io.jrbd.protocol.peer.DiskState.valueOf(sb.diskState().drbdName()), config.size(), applied,
                     log.firstSeq() == Long.MAX_VALUE ? 0 : log.firstSeq(), Math.max(0, log.lastSeq()),
@@ -491,10 +496,15 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     // ------------------------------------------------------------------ the secondary side
 
+    /** The highest sequence number written to this Secondary's disk (maybe not yet durable). */
+    private long appliedHere(Superblock sb) {
+        return Math.max(Math.max(sb.appliedSeq(), persistedSeq), applierState == null ? -1 : applierState.appliedSeq());
+    }
+
     private void startApplier(long s) {
         stopApplier();
         Superblock sb = md.superblock();
-        long seq = Math.max(sb.appliedSeq(), persistedSeq);
+        long seq = appliedHere(sb);
         SecondaryApplier state = new SecondaryApplier(new StoreDisk(store), new TargetListener(s), System::nanoTime, seq);
         applierState = state;
         applier = new ApplierThread("jrbd-applier-" + config.name(), state, new ApplierThread.Sink() {
