@@ -64,6 +64,10 @@ public final class ReplicatedDevice implements BlockDevice {
         default void resyncQueued(long session, long syncDoneSeq) {
         }
 
+        /** Every write up to {@code seq} was handed to the peer of {@code session} (catch-up done). */
+        default void caughtUp(long session, long seq) {
+        }
+
         /** Catch-up from the journal could not be done; a full resync replaces it. */
         default void catchUpImpossible(long session, String why) {
         }
@@ -438,7 +442,6 @@ public final class ReplicatedDevice implements BlockDevice {
             if (synced > released) {
                 released = synced;
                 pending.releaseUpTo(synced);
-                log.release(synced);
             }
             switch (e.type) {
                 case OpType.WRITE, OpType.TRIM, OpType.ZEROES, OpType.FLUSH -> sequence(e);
@@ -483,24 +486,14 @@ public final class ReplicatedDevice implements BlockDevice {
             }
         }
 
+        /**
+         * The journal is history for catch-up, not a send buffer (the ring and the socket's
+         * queue are): it keeps as many recent writes as fit and overwrites the oldest. The
+         * peer's durable position is only known to it lazily (its superblock is written about
+         * once a second), so records are not released on its acknowledgements: a peer that
+         * crashes and comes back a second behind still finds its next record here.
+         */
         private void journal(PipelineEvent e, boolean connected) {
-            if (log.tryAppend(e.seq, e.type, e.flags, e.offset, e.length, e.data)) {
-                return;
-            }
-            // Full of records the peer still needs: wait for its acknowledgements (backpressure),
-            // unless there is no peer to wait for, then make room.
-            while (connected && !closed && peer.session() == currentSession) {
-                LockSupport.parkNanos(50_000);
-                long synced = peerSynced.get();
-                if (synced > released) {
-                    released = synced;
-                    pending.releaseUpTo(synced);
-                    log.release(synced);
-                }
-                if (log.tryAppend(e.seq, e.type, e.flags, e.offset, e.length, e.data)) {
-                    return;
-                }
-            }
             log.appendDropping(e.seq, e.type, e.flags, e.offset, e.length, e.data);
         }
 
@@ -657,6 +650,7 @@ public final class ReplicatedDevice implements BlockDevice {
         private boolean catchUp(long s, long from, long upTo) {
             if (from > upTo) {
                 LOG.info("peer is up to date at sequence {}: nothing to catch up", upTo);
+                listener.caughtUp(s, upTo);
                 return true;
             }
             ReplicationLog.Reader reader = log.reader(from, alloc);
@@ -698,6 +692,7 @@ public final class ReplicatedDevice implements BlockDevice {
             }
             peer.endOfBatch(s);
             LOG.info("caught the peer up from the journal: {} records, {} bytes, sequence {}..{}", sent, bytes, from, upTo);
+            listener.caughtUp(s, upTo);
             return true;
         }
 

@@ -18,12 +18,13 @@ import io.jrbd.replicator.link.PeerLink;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * One replicated resource on this node: its data, metadata and journal, its link to the peer,
  * its role, and the device it exports while Primary. Administrative commands and link events
  * are serialised on this object's monitor; the data path never takes it.
+ *
+ * <p>Nothing waits for the network while holding the monitor: draining a device (which needs
+ * the peer's acknowledgements, delivered on the link's event loop) and closing the link happen
+ * outside it, because the event loop itself takes the monitor for link events. Metadata
+ * writes have their own lock, so the applier and housekeeping threads never need the monitor.
  */
 public final class Resource implements PeerLink.Handler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Resource.class);
@@ -50,14 +56,16 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private final int ioThreads;
 
     // attached state (null while down)
-    private BackingStore store;
-    private Metadata md;
-    private ReplicationLog log = ReplicationLog.NONE;
-    private PeerLink link;
-    private ScheduledFuture<?> housekeeping;
+    private volatile BackingStore store;
+    private volatile Metadata md;
+    private volatile ReplicationLog log = ReplicationLog.NONE;
+    private volatile PeerLink link;
+    private ScheduledExecutorService housekeeper;
+    /** Superblock writes are serialised here, never under the resource's monitor (see the class comment). */
+    private final Object mdLock = new Object();
 
-    private Role role = Role.Secondary;
-    private ReplicatedDevice device;
+    private volatile Role role = Role.Secondary;
+    private volatile ReplicatedDevice device;
     private volatile ApplierThread applier;
     private SecondaryApplier applierState;
     private volatile long session = -1;
@@ -76,6 +84,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
      * that partial).
      */
     private volatile boolean crashRecoveryNeeded;
+    private boolean demoting;
+    private volatile long clearBitmapAt = -1;
+    private volatile long clearBitmapSession = -1;
 
     public Resource(ResourceConfig config, String nodeName, EventLoopGroup group, ByteBufAllocator alloc,
             ExportControl export, InetSocketAddress connectTo, int ioThreads) {
@@ -134,7 +145,12 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         link.start();
         link.enable();
         connection = "Connecting";
-        housekeeping = group.next().scheduleAtFixedRate(this::housekeeping, 1, 1, TimeUnit.SECONDS);
+        housekeeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "jrbd-housekeeping-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        housekeeper.scheduleAtFixedRate(this::housekeeping, 1, 1, TimeUnit.SECONDS);
         event("up");
     }
 
@@ -143,9 +159,11 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     }
 
     /** Disconnects, stops exporting, and detaches everything, making it durable first. */
-    public synchronized void down() throws RefusedException {
-        if (store == null) {
-            throw new RefusedException(config.name() + " is not up");
+    public void down() throws RefusedException {
+        synchronized (this) {
+            if (store == null) {
+                throw new RefusedException(config.name() + " is not up");
+            }
         }
         if (role == Role.Primary) {
             demote(false);
@@ -155,12 +173,27 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     }
 
     private void shutdown() {
-        if (housekeeping != null) {
-            housekeeping.cancel(false);
+        if (housekeeper != null) {
+            housekeeper.shutdownNow();
+            try {
+                housekeeper.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        if (link != null) {
-            link.close();
+        PeerLink l = link;
+        if (l != null) {
+            l.close(); // outside the monitor: the event loop may be waiting for it
+        }
+        synchronized (this) {
             link = null;
+            shutdownLocked();
+        }
+    }
+
+    private void shutdownLocked() {
+        if (store == null) {
+            return;
         }
         stopApplier();
         persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), persistedSeq)));
@@ -186,14 +219,12 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         if (store == null) {
             return;
         }
         if (role == Role.Primary) {
-            export.withdraw("the node is shutting down");
-            closeDevice(true);
-            role = Role.Secondary;
+            demote(false);
         }
         shutdown();
     }
@@ -252,43 +283,60 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         event("role:Primary");
     }
 
-    public synchronized void secondary() throws RefusedException {
-        requireUp();
-        if (role == Role.Secondary) {
-            return;
-        }
-        int clients = export.clients();
-        if (clients > 0) {
-            throw new RefusedException(clients + " NBD client" + (clients == 1 ? " is" : "s are") + " connected to "
-                    + export.uri() + "; disconnect " + (clients == 1 ? "it" : "them") + " first");
+    public void secondary() throws RefusedException {
+        synchronized (this) {
+            requireUp();
+            if (role == Role.Secondary) {
+                return;
+            }
+            int clients = export.clients();
+            if (clients > 0) {
+                throw new RefusedException(clients + " NBD client" + (clients == 1 ? " is" : "s are") + " connected to "
+                        + export.uri() + "; disconnect " + (clients == 1 ? "it" : "them") + " first");
+            }
         }
         demote(true);
         event("role:Secondary");
     }
 
+    /** Stops exporting and drains the device (outside the monitor), then becomes Secondary. */
     private void demote(boolean keepConnection) {
-        export.withdraw("resource " + config.name() + " is Secondary on " + node.name());
-        closeDevice(true);
-        role = Role.Secondary;
-        LOG.info("{}: now Secondary", config.name());
-        if (keepConnection && session >= 0) {
-            startApplier(session);
+        ReplicatedDevice closing;
+        synchronized (this) {
+            if (role != Role.Primary || demoting) {
+                return;
+            }
+            demoting = true;
+            export.withdraw("resource " + config.name() + " is Secondary on " + node.name());
+            closing = device;
         }
-        sendState();
+        try {
+            closeDevice(closing, true);
+        } finally {
+            synchronized (this) {
+                device = null;
+                role = Role.Secondary;
+                demoting = false;
+                LOG.info("{}: now Secondary", config.name());
+                if (keepConnection && session >= 0) {
+                    startApplier(session);
+                }
+                sendState();
+            }
+        }
     }
 
-    private void closeDevice(boolean clean) {
-        if (device == null) {
+    private void closeDevice(ReplicatedDevice closing, boolean clean) {
+        if (closing == null) {
             return;
         }
         long s = session;
-        if (s >= 0 && !device.awaitPeerDurable(s, config.net().timeout().toMillis() * Math.max(1, config.net().koCount()))) {
+        if (s >= 0 && !closing.awaitPeerDurable(s, config.net().timeout().toMillis() * Math.max(1, config.net().koCount()))) {
             LOG.warn("{}: the peer did not confirm every write before this node stopped being Primary; they are in the bitmap",
                     config.name());
         }
-        device.close();
-        long seq = device.lastSeq();
-        device = null;
+        closing.close();
+        long seq = closing.lastSeq();
         persistedSeq = seq;
         persist(sb -> (clean ? sb.without(SuperblockFlag.CRASHED_PRIMARY) : sb).withAppliedSeq(seq).withLastPrimarySeq(seq));
         try {
@@ -329,20 +377,25 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     @Override
     public PeerMessage.State localState() {
-        synchronized (this) {
-            // A Secondary tells a (re)connecting Primary exactly what its disk holds: first
-            // apply what the old session still has queued, or the Primary would resend from
-            // too early and briefly roll blocks back (or, if cut off again, leave them so).
-            if (role == Role.Secondary && applier != null) {
-                stopApplier();
-            }
-            Superblock sb = md.superblock();
-            long applied = role == Role.Primary && device != null ? device.lastSeq() : appliedHere(sb);
-            return new PeerMessage.State(role == Role.Primary ? PeerRole.Primary : PeerRole.Secondary,
-                    io.jrbd.protocol.peer.DiskState.valueOf(sb.diskState().drbdName()), config.size(), applied,
-                    log.firstSeq() == Long.MAX_VALUE ? 0 : log.firstSeq(), Math.max(0, log.lastSeq()),
-                    sb.currentGen(), 0);
+        // A Secondary tells a (re)connecting Primary exactly what its disk holds: first apply
+        // what the old session still has queued, or the Primary would resend from too early
+        // and briefly roll blocks back (or, if cut off again, leave them so).
+        if (role == Role.Secondary && applier != null) {
+            stopApplier();
         }
+        return stateNow();
+    }
+
+    /** This node's state for the peer, as it is now; takes no lock. */
+    private PeerMessage.State stateNow() {
+        Metadata m = md;
+        ReplicationLog l = log;
+        Superblock sb = m.superblock();
+        ReplicatedDevice d = device;
+        long applied = role == Role.Primary && d != null ? d.lastSeq() : appliedHere(sb);
+        return new PeerMessage.State(role == Role.Primary ? PeerRole.Primary : PeerRole.Secondary,
+                io.jrbd.protocol.peer.DiskState.valueOf(sb.diskState().drbdName()), config.size(), applied,
+                l.firstSeq() == Long.MAX_VALUE ? 0 : l.firstSeq(), Math.max(0, l.lastSeq()), sb.currentGen(), 0);
     }
 
     @Override
@@ -429,6 +482,17 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         } else if (message instanceof PeerMessage.SyncAck a) {
             if (d != null) {
                 d.onPeerSynced(a.seq());
+            }
+            // Caught up and durable on the peer: what the bitmap recorded meanwhile is there.
+            // (On the link's thread, like a disconnect, so no later dirty mark is wiped.)
+            if (clearBitmapSession == s && clearBitmapAt >= 0 && a.seq() >= clearBitmapAt) {
+                clearBitmapAt = -1;
+                Metadata m = md;
+                if (m != null) {
+                    m.bitmap().clearRange(0, config.size());
+                    LOG.info("{}: {} holds every write durably again; out-of-sync blocks cleared", config.name(),
+                            peerNode.name());
+                }
             }
         } else if (message instanceof PeerMessage.State st) {
             onPeerState(s, st);
@@ -529,7 +593,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         if (a != null) {
             a.finish();
             long synced = applierState.syncedSeq();
-            if (synced > persistedSeq && md != null && md.superblock().diskState() == DiskState.UP_TO_DATE) {
+            Metadata m = md;
+            if (synced > persistedSeq && m != null && m.superblock().diskState() == DiskState.UP_TO_DATE) {
                 persistedSeq = synced;
                 persist(sb -> sb.withAppliedSeq(synced));
             }
@@ -587,14 +652,15 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     private void sendState() {
         long s = session;
-        if (s >= 0 && link != null) {
-            link.send(s, localState());
+        PeerLink l = link;
+        if (s >= 0 && l != null && md != null) {
+            l.send(s, stateNow());
         }
     }
 
     // ------------------------------------------------------------------ background upkeep
 
-    private synchronized void housekeeping() {
+    private void housekeeping() {
         if (md == null) {
             return;
         }
@@ -626,14 +692,17 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         Superblock apply(Superblock sb);
     }
 
-    private synchronized void persist(Change change) {
-        if (md == null) {
-            return;
-        }
-        try {
-            md.writeSuperblock(change.apply(md.superblock()));
-        } catch (IOException e) {
-            LOG.error("{}: writing the superblock failed: {}", config.name(), e.getMessage());
+    private void persist(Change change) {
+        synchronized (mdLock) {
+            Metadata m = md;
+            if (m == null) {
+                return;
+            }
+            try {
+                m.writeSuperblock(change.apply(m.superblock()));
+            } catch (IOException e) {
+                LOG.error("{}: writing the superblock failed: {}", config.name(), e.getMessage());
+            }
         }
     }
 
@@ -652,6 +721,12 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         @Override
         public void resyncStarted(long s, long totalBytes) {
             connection = "SyncSource";
+        }
+
+        @Override
+        public void caughtUp(long s, long seq) {
+            clearBitmapAt = seq;
+            clearBitmapSession = s;
         }
 
         @Override
