@@ -8,6 +8,7 @@ import io.jrbd.protocol.nbd.Replies;
 import io.jrbd.replicator.device.BlockDevice;
 import io.jrbd.replicator.device.IoCallback;
 import io.jrbd.replicator.device.IoError;
+import io.jrbd.replicator.link.OutboundQueue;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -25,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * that breaks a rule gets an error reply and the connection stays usable; only a broken frame
  * closes it (see {@link io.jrbd.protocol.nbd.RequestDecoder}).
  *
- * <p>Replies are written from device threads with one {@code writeAndFlush} each, which Netty
- * hands to the event loop whole, so replies never interleave.
+ * <p>Replies completed on device threads queue in an {@link OutboundQueue}; the event loop
+ * writes each whole and flushes once per batch, so replies never interleave.
  */
 final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(TransmissionHandler.class);
@@ -42,6 +43,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     private final AtomicLong inFlightBytes = new AtomicLong();
     private volatile boolean disconnecting;
     private Channel channel;
+    /** Replies from device threads, written in batches by the event loop. */
+    private OutboundQueue replies;
 
     TransmissionHandler(Export export, BlockDevice device, ServerLimits limits, Session session) {
         this.export = export;
@@ -53,12 +56,14 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        replies = new OutboundQueue(channel);
         export.clientStarted();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         export.clientEnded();
+        replies.discard();
         ctx.fireChannelInactive();
     }
 
@@ -240,7 +245,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
     /** Queued behind every reply already handed to the event loop, so none of them is cut off. */
     private void closeAfterPendingWrites() {
-        channel.eventLoop().execute(channel::close);
+        channel.eventLoop().execute(() -> {
+            replies.run();
+            channel.close();
+        });
     }
 
     @Override
@@ -322,7 +330,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void send(ByteBuf reply) {
-            channel.writeAndFlush(reply, channel.voidPromise());
+            replies.send(reply);
             finish(cost);
         }
     }

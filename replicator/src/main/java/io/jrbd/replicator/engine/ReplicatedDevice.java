@@ -2,7 +2,6 @@ package io.jrbd.replicator.engine;
 
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
-import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
@@ -90,6 +89,7 @@ public final class ReplicatedDevice implements BlockDevice {
     private final BatchEventProcessor<PipelineEvent> senderStage;
     private final Thread[] stageThreads = new Thread[3];
     private final Sequence completed = new Sequence(-1);
+    private final StageWaitStrategy waits = new StageWaitStrategy();
     private final AtomicInteger drainWork = new AtomicInteger();
 
     // Progress, each only ever grows. Ring positions: local and handed; sequence numbers: peer*.
@@ -131,7 +131,7 @@ public final class ReplicatedDevice implements BlockDevice {
         this.listener = listener;
         this.lastSeq = lastSeq;
         this.commit = new GroupCommit(store, "jrbd-flush");
-        this.ring = RingBuffer.createMultiProducer(PipelineEvent::new, ringSize, new BlockingWaitStrategy());
+        this.ring = RingBuffer.createMultiProducer(PipelineEvent::new, ringSize, waits);
         SequenceBarrier first = ring.newBarrier();
         this.sequencerStage = stage(first, new Sequencer());
         SequenceBarrier second = ring.newBarrier(sequencerStage.getSequence());
@@ -436,8 +436,22 @@ public final class ReplicatedDevice implements BlockDevice {
 
     /** Numbers application writes, keeps them in the journal, decides who must hear of them. */
     private final class Sequencer implements EventHandler<PipelineEvent> {
+        private Sequence own;
+
+        @Override
+        public void setSequenceCallback(Sequence sequence) {
+            own = sequence;
+        }
+
         @Override
         public void onEvent(PipelineEvent e, long r, boolean endOfBatch) {
+            onEventInOrder(e);
+            // The next stages sleep until this one moves: publish the progress and wake them.
+            own.set(r);
+            waits.signalAllWhenBlocking();
+        }
+
+        private void onEventInOrder(PipelineEvent e) {
             long synced = peerSynced.get();
             if (synced > released) {
                 released = synced;

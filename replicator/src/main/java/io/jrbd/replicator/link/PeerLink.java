@@ -78,6 +78,7 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
     private final AtomicLong sessions = new AtomicLong();
     private Channel listener;
     private volatile Channel active;
+    private volatile OutboundQueue activeOut;
     private volatile long session = -1;
     private volatile boolean wanted;
     private volatile boolean closed;
@@ -309,6 +310,7 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
                 s = sessions.incrementAndGet();
                 mySession = s;
                 active = ctx.channel();
+                activeOut = new OutboundQueue(ctx.channel());
                 session = s;
                 lastFailure = "";
             }
@@ -369,6 +371,10 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
                 if (wasActive) {
                     active = null;
                     session = -1;
+                    if (activeOut != null) {
+                        activeOut.discard();
+                        activeOut = null;
+                    }
                 }
             }
             if (mySession >= 0 && wasActive) {
@@ -405,6 +411,11 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
         return s >= 0 && s == session && ch != null ? ch : null;
     }
 
+    private OutboundQueue outOf(long s) {
+        OutboundQueue out = activeOut;
+        return s >= 0 && s == session && out != null ? out : null;
+    }
+
     @Override
     public boolean awaitWritable(long s) {
         Channel ch = channelOf(s);
@@ -419,21 +430,21 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
 
     /** Sends one message of session {@code s} and pushes it out; dropped when the session is over. */
     public void send(long s, PeerMessage message) {
-        Channel ch = channelOf(s);
-        if (ch == null) {
+        OutboundQueue out = outOf(s);
+        if (out == null) {
             ReferenceCountUtil.release(message);
             return;
         }
-        ch.writeAndFlush(message, ch.voidPromise());
+        out.send(message);
     }
 
     private void queue(long s, PeerMessage message) {
-        Channel ch = channelOf(s);
-        if (ch == null) {
+        OutboundQueue out = outOf(s);
+        if (out == null) {
             ReferenceCountUtil.release(message);
             return;
         }
-        ch.write(message, ch.voidPromise());
+        out.queue(message);
     }
 
     @Override
@@ -470,9 +481,9 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
 
     @Override
     public void endOfBatch(long s) {
-        Channel ch = channelOf(s);
-        if (ch != null) {
-            ch.flush();
+        OutboundQueue out = outOf(s);
+        if (out != null) {
+            out.flushSoon();
         }
     }
 
