@@ -36,15 +36,27 @@ public final class SecondaryApplier {
     private final Listener listener;
     private final LongSupplier nanoClock;
     private long appliedSeq;
-    private long syncedSeq;
+    private volatile long syncedSeq;
     private long ackedWritten;
     private boolean syncWanted;
     private long unsyncedBytes;
     private long lastSyncNanos;
     private long syncDoneSeq = -1;
-    private IOException failure;
+    private volatile IOException failure;
+    /** Where fdatasync runs: null runs it inline (the simulation), else on its own thread. */
+    private final BackgroundSync background;
 
     public SecondaryApplier(Disk disk, Listener listener, LongSupplier nanoClock, long appliedSeq) {
+        this(disk, listener, nanoClock, appliedSeq, false);
+    }
+
+    /**
+     * @param syncInBackground run fdatasync on a thread of its own, so that applying (and the
+     *     write acknowledgements protocol C waits for) never stalls behind a sync
+     */
+    public SecondaryApplier(Disk disk, Listener listener, LongSupplier nanoClock, long appliedSeq,
+            boolean syncInBackground) {
+        this.background = syncInBackground ? new BackgroundSync() : null;
         this.disk = disk;
         this.listener = listener;
         this.nanoClock = nanoClock;
@@ -158,20 +170,113 @@ public final class SecondaryApplier {
     }
 
     private void syncNow(long now) throws IOException {
+        syncWanted = false;
+        unsyncedBytes = 0;
+        lastSyncNanos = now;
+        long target = appliedSeq;
+        long done = -1;
+        if (syncDoneSeq >= 0 && target >= syncDoneSeq) {
+            done = syncDoneSeq;
+            syncDoneSeq = -1;
+        }
+        if (background != null) {
+            background.request(target, done);
+            return;
+        }
         try {
             disk.sync();
         } catch (IOException e) {
             throw fail(e);
         }
-        syncWanted = false;
-        unsyncedBytes = 0;
-        lastSyncNanos = now;
-        syncedSeq = appliedSeq;
-        listener.synced(syncedSeq);
-        if (syncDoneSeq >= 0 && syncedSeq >= syncDoneSeq) {
-            long done = syncDoneSeq;
-            syncDoneSeq = -1;
+        synced(target, done);
+    }
+
+    /** A sync that started after {@code target} was written has finished. */
+    private void synced(long target, long done) {
+        if (target > syncedSeq) {
+            syncedSeq = target;
+        }
+        listener.synced(target);
+        if (done >= 0) {
             listener.syncCompleted(done);
+        }
+    }
+
+    /** Stops the background sync thread after a last sync of everything requested. */
+    public void close() {
+        if (background != null) {
+            background.close();
+        }
+    }
+
+    /**
+     * One thread that runs the requested syncs, coalescing requests that arrive while one
+     * runs. Its completions report through the same listener, from that thread.
+     */
+    private final class BackgroundSync implements Runnable {
+        private final Thread thread = new Thread(this, "jrbd-secondary-sync");
+        private long wantedTarget = -1;
+        private long wantedDone = -1;
+        private boolean closed;
+
+        BackgroundSync() {
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        synchronized void request(long target, long done) {
+            wantedTarget = Math.max(wantedTarget, target);
+            wantedDone = Math.max(wantedDone, done);
+            notifyAll();
+        }
+
+        void close() {
+            synchronized (this) {
+                closed = true;
+                notifyAll();
+            }
+            try {
+                thread.join(30_000); // it finishes the syncs already requested first
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                long target;
+                long done;
+                synchronized (this) {
+                    while (wantedTarget < 0 && !closed) {
+                        try {
+                            wait();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                    if (wantedTarget < 0) {
+                        return;
+                    }
+                    target = wantedTarget;
+                    done = wantedDone;
+                    wantedTarget = -1;
+                    wantedDone = -1;
+                }
+                try {
+                    disk.sync();
+                } catch (IOException e) {
+                    fail(e);
+                    synchronized (this) {
+                        notifyAll();
+                    }
+                    return;
+                }
+                synced(target, done);
+                synchronized (this) {
+                    notifyAll();
+                }
+            }
         }
     }
 

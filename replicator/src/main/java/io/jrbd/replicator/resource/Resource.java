@@ -569,7 +569,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         stopApplier();
         Superblock sb = md.superblock();
         long seq = appliedHere(sb);
-        SecondaryApplier state = new SecondaryApplier(new StoreDisk(store), new TargetListener(s), System::nanoTime, seq);
+        SecondaryApplier state = new SecondaryApplier(new StoreDisk(store), new TargetListener(s), System::nanoTime, seq, true);
         applierState = state;
         applier = new ApplierThread("jrbd-applier-" + config.name(), state, new ApplierThread.Sink() {
             @Override
@@ -592,6 +592,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         applier = null;
         if (a != null) {
             a.finish();
+            applierState.close();
             long synced = applierState.syncedSeq();
             Metadata m = md;
             if (synced > persistedSeq && m != null && m.superblock().diskState() == DiskState.UP_TO_DATE) {
