@@ -208,8 +208,17 @@ public final class Metadata implements Closeable {
                 run.limit((i + 1) * PAGE_SIZE).position(i * PAGE_SIZE);
                 int computed = pageCrc(p, run.slice());
                 if (computed != crcs[p]) {
-                    throw new MetadataException(file, "bitmap page " + p, String.format(
-                            "checksum mismatch (stored 0x%08X, computed 0x%08X)", crcs[p], computed));
+                    if (sb.has(SuperblockFlag.BITMAP_VALID)) {
+                        throw new MetadataException(file, "bitmap page " + p, String.format(
+                                "checksum mismatch (stored 0x%08X, computed 0x%08X)", crcs[p], computed));
+                    }
+                    // Not stopped cleanly: a crash between writing this page and its checksum
+                    // leaves exactly this. Every block the page covers is counted out of sync.
+                    long firstBlock = (long) p * MetadataLayout.BITS_PER_PAGE;
+                    bitmap.setBlocks(firstBlock, Math.min(firstBlock + MetadataLayout.BITS_PER_PAGE, bitmap.blocks()));
+                    LOG.warn("{}: bitmap page {} was being written when the node stopped; its {} blocks are marked "
+                            + "out of sync", file, p, MetadataLayout.BITS_PER_PAGE);
+                    continue;
                 }
                 String problem = bitmap.loadPage(p, run);
                 if (problem != null) {

@@ -53,8 +53,9 @@ public record Superblock(
 
     /** What {@link Metadata#create} writes: Inconsistent, generation 0, no flags. */
     public static Superblock initial(long deviceSize, String resourceName, String nodeName) {
+        // A fresh bitmap is written whole (all clear), so it is valid.
         return new Superblock(deviceSize, MetadataLayout.BLOCK_SIZE, nodeName, resourceName, DiskState.INCONSISTENT,
-                0, 0, 0, new long[MetadataLayout.HISTORY_COUNT], 0, 0);
+                1 << SuperblockFlag.BITMAP_VALID.bit(), 0, 0, new long[MetadataLayout.HISTORY_COUNT], 0, 0);
     }
 
     /** Throws, naming the field and the value, unless {@code name} fits the superblock. */

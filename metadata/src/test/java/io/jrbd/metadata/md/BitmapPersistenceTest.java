@@ -113,6 +113,24 @@ class BitmapPersistenceTest {
     }
 
     @Test
+    void shouldCountATornPageOutOfSyncWhenTheNodeDidNotStopCleanly() throws Exception {
+        try (Metadata md = Metadata.open(file, SIZE)) {
+            md.bitmap().setRange(3 * PAGE_COVERS, 10 * B);
+            md.flushBitmap();
+            md.writeSuperblock(md.superblock().without(SuperblockFlag.BITMAP_VALID)); // running, as up does
+        }
+        MdFixtures.flip(file, layout.pageOffset(3) + 1); // a crash between the page and its checksum
+        try (Metadata md = Metadata.open(file, SIZE)) {
+            assertEquals(32768, md.bitmap().cardinality(), "every block of page 3 is out of sync");
+            assertTrue(md.bitmap().isSet(3 * 32768L) && md.bitmap().isSet(4 * 32768L - 1));
+            assertEquals(1, md.flushBitmap(), "the page is rewritten with a good checksum");
+        }
+        try (Metadata md = Metadata.open(file, SIZE)) {
+            assertEquals(32768, md.bitmap().cardinality());
+        }
+    }
+
+    @Test
     void shouldNameThePageWhoseTableEntryIsCorrupt() throws Exception {
         MdFixtures.flip(file, layout.crcEntryOffset(6) + 3);
         MetadataException e = assertThrows(MetadataException.class, () -> Metadata.open(file, SIZE));

@@ -19,12 +19,12 @@ class SuperblockTest {
     private final Superblock initial = Superblock.initial(MIB, "r0", "alpha");
 
     @Test
-    void shouldStartInconsistentWithGenerationZeroAndNoFlags() {
+    void shouldStartInconsistentWithGenerationZeroAndOnlyAValidBitmap() {
         assertEquals(DiskState.INCONSISTENT, initial.diskState());
         assertEquals(0, initial.currentGen());
         assertEquals(0, initial.bitmapGen());
         assertArrayEquals(new long[4], initial.historyGens());
-        assertEquals(0, initial.flags());
+        assertEquals(SuperblockFlag.BITMAP_VALID.mask(), initial.flags());
         assertEquals(4096, initial.blockSize());
     }
 
@@ -49,7 +49,7 @@ class SuperblockTest {
 
     @Test
     void shouldSetAndClearFlagsOneAtATime() {
-        Superblock sb = initial.with(SuperblockFlag.CONSISTENT).with(SuperblockFlag.CRASHED_PRIMARY);
+        Superblock sb = initial.withFlags(0).with(SuperblockFlag.CONSISTENT).with(SuperblockFlag.CRASHED_PRIMARY);
         assertTrue(sb.has(SuperblockFlag.CONSISTENT));
         assertTrue(sb.has(SuperblockFlag.CRASHED_PRIMARY));
         assertFalse(sb.has(SuperblockFlag.WAS_PRIMARY));

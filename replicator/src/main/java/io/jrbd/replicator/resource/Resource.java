@@ -133,6 +133,11 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             log = new JournalLog(Journal.open(journalPath(), config.net().journalSize()));
         }
         Superblock sb = md.superblock();
+        if (sb.has(SuperblockFlag.BITMAP_VALID)) {
+            // From now on the bitmap changes in memory first: only a clean stop makes it valid again.
+            sb = sb.without(SuperblockFlag.BITMAP_VALID);
+            md.writeSuperblock(sb);
+        }
         persistedSeq = sb.appliedSeq();
         crashRecoveryNeeded = sb.has(SuperblockFlag.CRASHED_PRIMARY);
         if (crashRecoveryNeeded) {
@@ -196,9 +201,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             return;
         }
         stopApplier();
-        persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), persistedSeq)));
         try {
             md.flushBitmap();
+            persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), persistedSeq)).with(SuperblockFlag.BITMAP_VALID));
             md.close();
         } catch (IOException e) {
             LOG.error("{}: closing metadata: {}", config.name(), e.getMessage());
