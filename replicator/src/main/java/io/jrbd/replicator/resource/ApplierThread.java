@@ -33,6 +33,7 @@ final class ApplierThread extends Thread {
     private final Sink sink;
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private volatile boolean paused;
+    private final java.util.concurrent.atomic.AtomicLong resyncBytes = new java.util.concurrent.atomic.AtomicLong();
 
     ApplierThread(String name, SecondaryApplier applier, Sink sink) {
         super(name);
@@ -48,6 +49,11 @@ final class ApplierThread extends Thread {
             paused = true;
             sink.paused(false);
         }
+    }
+
+    /** Bytes of resync data applied since the last SYNC_START (for progress in status). */
+    long resyncBytes() {
+        return resyncBytes.get();
     }
 
     /** Applies what is queued, then stops. */
@@ -103,13 +109,20 @@ final class ApplierThread extends Thread {
             if (m instanceof PeerMessage.Data d) {
                 int flags = d.hasFlag(PeerWire.DATA_FUA) ? OpType.FUA : 0;
                 applier.write(d.seq(), d.offset(), d.content(), flags);
+                if (d.hasFlag(PeerWire.DATA_RESYNC)) {
+                    resyncBytes.addAndGet(d.length());
+                }
             } else if (m instanceof PeerMessage.Trim t) {
                 applier.trim(t.seq(), t.offset(), t.length(), 0);
             } else if (m instanceof PeerMessage.Zeroes z) {
                 applier.zeroes(z.seq(), z.offset(), z.length(), z.hasFlag(PeerWire.ZEROES_NO_HOLE) ? OpType.NO_HOLE : 0);
+                if (z.hasFlag(PeerWire.ZEROES_MAY_TRIM)) {
+                    resyncBytes.addAndGet(z.length());
+                }
             } else if (m instanceof PeerMessage.Flush f) {
                 applier.flush(f.seq());
             } else if (m instanceof PeerMessage.SyncStart s) {
+                resyncBytes.set(0);
                 applier.syncStart(s.totalBytes());
             } else if (m instanceof PeerMessage.SyncDone s) {
                 applier.syncDone(s.seq());

@@ -787,10 +787,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         } else {
             SecondaryApplier a = applierState;
             m.put("appliedSeq", a != null && applier != null ? a.appliedSeq() : Math.max(persistedSeq, sb.appliedSeq()));
-            if (connection.equals("SyncTarget") && resyncTargetTotal > 0) {
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("totalBytes", resyncTargetTotal);
-                m.put("resync", r);
+            ApplierThread at = applier;
+            if (connection.equals("SyncTarget") && resyncTargetTotal > 0 && at != null) {
+                m.put("resync", progress(Math.min(at.resyncBytes(), resyncTargetTotal), resyncTargetTotal));
             }
         }
         m.put("journal", log == ReplicationLog.NONE ? "off" : (log.lastSeq() < 0 || log.firstSeq() > log.lastSeq()
