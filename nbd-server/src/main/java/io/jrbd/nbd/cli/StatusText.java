@@ -44,6 +44,11 @@ final class StatusText {
             if (resync.has("percent")) {
                 out.append(" done:").append(String.format("%.2f", resync.path("percent").asDouble()));
                 out.append('\n').append("        ").append(bar(resync.path("percent").asDouble()));
+                long rate = resync.path("bytesPerSecond").asLong();
+                if (rate > 0) {
+                    out.append(" speed: ").append(rate >> 10).append(" KiB/s, finish: ")
+                            .append(resync.path("secondsLeft").asLong()).append(" s");
+                }
             }
             out.append('\n');
         }

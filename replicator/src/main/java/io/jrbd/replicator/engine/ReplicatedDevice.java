@@ -112,6 +112,7 @@ public final class ReplicatedDevice implements BlockDevice {
     private final Semaphore resyncWindow = new Semaphore(RESYNC_WINDOW);
     private final AtomicLong resyncBytesDone = new AtomicLong();
     private volatile long resyncBytesTotal;
+    private volatile long resyncStartNanos;
     private volatile Thread resyncDriver;
 
     /**
@@ -339,6 +340,11 @@ public final class ReplicatedDevice implements BlockDevice {
 
     public long resyncBytesTotal() {
         return resyncBytesTotal;
+    }
+
+    /** When the current (or last) resync started, System.nanoTime. */
+    public long resyncStartNanos() {
+        return resyncStartNanos;
     }
 
     /** When the oldest operation still waiting was submitted (System.nanoTime), or -1. */
@@ -721,6 +727,7 @@ public final class ReplicatedDevice implements BlockDevice {
             long total = store.size();
             resyncBytesTotal = total;
             resyncBytesDone.set(0);
+            resyncStartNanos = System.nanoTime();
             peer.syncStart(s, total);
             peer.endOfBatch(s);
             listener.resyncStarted(s, total);

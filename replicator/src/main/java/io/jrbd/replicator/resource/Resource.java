@@ -782,14 +782,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             m.put("lastSeq", d.lastSeq());
             m.put("peerSyncedSeq", d.peerSyncedSeq());
             if (connection.equals("SyncSource")) {
-                m.put("resync", progress(d.resyncBytesDone(), d.resyncBytesTotal()));
+                m.put("resync", progress(d.resyncBytesDone(), d.resyncBytesTotal(), d.resyncStartNanos()));
             }
         } else {
             SecondaryApplier a = applierState;
             m.put("appliedSeq", a != null && applier != null ? a.appliedSeq() : Math.max(persistedSeq, sb.appliedSeq()));
             ApplierThread at = applier;
             if (connection.equals("SyncTarget") && resyncTargetTotal > 0 && at != null) {
-                m.put("resync", progress(Math.min(at.resyncBytes(), resyncTargetTotal), resyncTargetTotal));
+                m.put("resync", progress(Math.min(at.resyncBytes(), resyncTargetTotal), resyncTargetTotal, resyncTargetStartNanos));
             }
         }
         m.put("journal", log == ReplicationLog.NONE ? "off" : (log.lastSeq() < 0 || log.firstSeq() > log.lastSeq()
@@ -798,11 +798,15 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         return m;
     }
 
-    private static Map<String, Object> progress(long done, long total) {
+    private static Map<String, Object> progress(long done, long total, long startNanos) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("doneBytes", done);
         r.put("totalBytes", total);
         r.put("percent", total <= 0 ? 0.0 : Math.round(1000.0 * done / total) / 10.0);
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long rate = seconds > 0 ? (long) (done / seconds) : 0;
+        r.put("bytesPerSecond", rate);
+        r.put("secondsLeft", rate > 0 ? (total - done) / rate : -1);
         return r;
     }
 
