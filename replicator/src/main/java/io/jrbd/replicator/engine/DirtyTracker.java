@@ -9,4 +9,17 @@ public interface DirtyTracker {
 
     /** Everything is in sync again (after a completed resync). */
     void clearAll();
+
+    /**
+     * The byte offset of the first dirty block at or after {@code offset}, or -1. Only
+     * trackers that can drive a bitmap resync implement it.
+     */
+    default long nextDirty(long offset) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot enumerate dirty blocks");
+    }
+
+    /** The end (byte offset) of the run of dirty blocks that starts at {@code offset}. */
+    default long dirtyRunEnd(long offset) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot enumerate dirty blocks");
+    }
 }

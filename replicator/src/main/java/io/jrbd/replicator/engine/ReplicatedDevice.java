@@ -51,6 +51,9 @@ public final class ReplicatedDevice implements BlockDevice {
     static final int ATTACH = 20;
     static final int DETACH = 21;
     static final int RESYNC_CHUNK = 1 << 20;
+    /** {@link #attach} modes besides "catch up from this sequence number". */
+    public static final long RESYNC_FULL = -1;
+    public static final long RESYNC_BITMAP = -2;
     static final int RESYNC_WINDOW = 16;
 
     /** What the resource hears from the pipeline. */
@@ -609,8 +612,10 @@ public final class ReplicatedDevice implements BlockDevice {
             long s = e.session;
             if (e.type == ATTACH) {
                 if (s == peer.session()) {
-                    if (e.catchUpFrom < 0 || !catchUp(s, e.catchUpFrom, e.seq)) {
-                        startResync(s);
+                    if (e.catchUpFrom == RESYNC_BITMAP) {
+                        startResync(s, true);
+                    } else if (e.catchUpFrom < 0 || !catchUp(s, e.catchUpFrom, e.seq)) {
+                        startResync(s, false);
                     }
                     batchSession = s;
                 }
@@ -723,15 +728,21 @@ public final class ReplicatedDevice implements BlockDevice {
             }
         }
 
-        private void startResync(long s) {
-            long total = store.size();
+        private void startResync(long s, boolean onlyDirty) {
+            long total = onlyDirty ? dirty.dirtyBytes() : store.size();
             resyncBytesTotal = total;
             resyncBytesDone.set(0);
             resyncStartNanos = System.nanoTime();
             peer.syncStart(s, total);
             peer.endOfBatch(s);
             listener.resyncStarted(s, total);
-            Thread driver = new Thread(() -> resync(s), "jrbd-resync");
+            Thread driver = new Thread(() -> {
+                if (onlyDirty) {
+                    resyncDirty(s);
+                } else {
+                    resync(s);
+                }
+            }, "jrbd-resync");
             driver.setDaemon(true);
             resyncDriver = driver;
             driver.start();
@@ -776,6 +787,41 @@ public final class ReplicatedDevice implements BlockDevice {
                     }
                     position += runLength;
                 }
+            }
+            publish(OpType.SYNC_DONE, 0, 0, 0, null, null, s);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Like {@link #resync} but only over the blocks the bitmap marks: what changed while the
+     * peer was away. The peer is Inconsistent until it ends, as with a full resync.
+     */
+    private void resyncDirty(long s) {
+        long size = store.size();
+        long position = 0;
+        LOG.info("bitmap resync to the peer: {} bytes out of sync", dirty.dirtyBytes());
+        try {
+            while (position < size) {
+                long start = dirty.nextDirty(position);
+                if (start < 0) {
+                    break;
+                }
+                long end = Math.min(dirty.dirtyRunEnd(start), size);
+                for (long at = start; at < end; ) {
+                    if (closed || peer.session() != s) {
+                        LOG.info("resync stopped at {}: the peer session ended", at);
+                        return;
+                    }
+                    int piece = (int) Math.min(RESYNC_CHUNK, end - at);
+                    if (!resyncWindow.tryAcquire(1, TimeUnit.SECONDS)) {
+                        continue;
+                    }
+                    publish(OpType.RESYNC_DATA, at, piece, 0, alloc.directBuffer(piece, piece), null, s);
+                    at += piece;
+                }
+                position = end;
             }
             publish(OpType.SYNC_DONE, 0, 0, 0, null, null, s);
         } catch (InterruptedException e) {

@@ -27,4 +27,18 @@ final class BitmapTracker implements DirtyTracker {
     public void clearAll() {
         bitmap.clearRange(0, bitmap.deviceSize());
     }
+
+    @Override
+    public long nextDirty(long offset) {
+        long block = bitmap.nextSetBlock(offset / BLOCK);
+        return block < 0 ? -1 : block * BLOCK;
+    }
+
+    @Override
+    public long dirtyRunEnd(long offset) {
+        long clear = bitmap.nextClearBlock(offset / BLOCK);
+        return clear < 0 ? bitmap.deviceSize() : Math.min(clear * BLOCK, bitmap.deviceSize());
+    }
+
+    private static final long BLOCK = 4096;
 }

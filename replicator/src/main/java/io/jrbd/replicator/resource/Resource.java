@@ -455,10 +455,17 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             from = peer.appliedSeq() + 1;
             why = "the journal holds sequence " + from + ".." + last;
         } else {
+            // Same data generation, a consistent peer, a trustworthy bitmap: only what changed.
+            from = ReplicatedDevice.RESYNC_BITMAP;
             why = "the journal no longer holds sequence " + (peer.appliedSeq() + 1) + " (it holds "
-                    + (log.lastSeq() < 0 ? "nothing" : log.firstSeq() + ".." + log.lastSeq()) + ")";
+                    + (log.lastSeq() < 0 ? "nothing" : log.firstSeq() + ".." + log.lastSeq()) + "); "
+                    + md.bitmap().dirtyBytes() + " bytes are marked out of sync";
         }
-        if (from < 0) {
+        if (from == ReplicatedDevice.RESYNC_BITMAP) {
+            LOG.warn("{}: bitmap resync to {}: {}", config.name(), peerNode.name(), why);
+            connection = "SyncSource";
+            syncDoneSeq = -1;
+        } else if (from < 0) {
             LOG.warn("{}: full resync to {}: {}", config.name(), peerNode.name(), why);
             connection = "SyncSource";
             syncDoneSeq = -1;
