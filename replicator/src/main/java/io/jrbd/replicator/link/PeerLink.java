@@ -172,6 +172,11 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
     }
 
     private void connectNow() {
+        synchronized (this) {
+            // This task is running: a failure reported at once (a refused connection on
+            // loopback often is) must be able to schedule the next attempt.
+            retry = null;
+        }
         if (!wanted || closed || active != null) {
             return;
         }

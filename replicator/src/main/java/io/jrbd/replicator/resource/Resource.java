@@ -76,7 +76,6 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private volatile long persistedSeq = -1;
     private volatile long resyncTargetTotal = -1;
     private volatile long resyncTargetStartNanos;
-    private volatile long syncDoneSeq = -1;
     private volatile String lastEvent = "";
     /**
      * This node crashed while Primary: writes it made just before may never have reached the
@@ -464,11 +463,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         if (from == ReplicatedDevice.RESYNC_BITMAP) {
             LOG.warn("{}: bitmap resync to {}: {}", config.name(), peerNode.name(), why);
             connection = "SyncSource";
-            syncDoneSeq = -1;
         } else if (from < 0) {
             LOG.warn("{}: full resync to {}: {}", config.name(), peerNode.name(), why);
             connection = "SyncSource";
-            syncDoneSeq = -1;
         } else {
             LOG.info("{}: catching {} up from the journal: {}", config.name(), peerNode.name(), why);
             connection = "Connected";
@@ -802,6 +799,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         m.put("journal", log == ReplicationLog.NONE ? "off" : (log.lastSeq() < 0 || log.firstSeq() > log.lastSeq()
                 ? "empty" : log.firstSeq() + ".." + log.lastSeq()));
         m.put("degraded", role == Role.Primary && session < 0);
+        m.put("lastEvent", lastEvent);
         return m;
     }
 
