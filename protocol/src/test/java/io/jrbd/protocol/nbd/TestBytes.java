@@ -6,24 +6,24 @@ import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 
 /** Byte helpers shared by the tests: hand-written hex in, released bytes out. */
-final class TestBytes {
-    private TestBytes() {
+public class TestBytes {
+    protected TestBytes() {
     }
 
     /** Bytes from hex digits; spaces, underscores and '|' separators are ignored. */
-    static byte[] hex(String digits) {
+    public static byte[] hex(String digits) {
         return ByteBufUtil.decodeHexDump(digits.replaceAll("[\\s_|]", ""));
     }
 
-    static ByteBuf buf(byte[]... parts) {
+    public static ByteBuf buf(byte[]... parts) {
         return Unpooled.wrappedBuffer(concat(parts));
     }
 
-    static ByteBuf hexBuf(String digits) {
+    public static ByteBuf hexBuf(String digits) {
         return Unpooled.wrappedBuffer(hex(digits));
     }
 
-    static byte[] concat(byte[]... parts) {
+    public static byte[] concat(byte[]... parts) {
         int n = 0;
         for (byte[] p : parts) {
             n += p.length;
@@ -37,22 +37,22 @@ final class TestBytes {
         return all;
     }
 
-    static byte[] ascii(String s) {
+    public static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    static byte[] utf8(String s) {
+    public static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    static byte[] filled(int length, int value) {
+    public static byte[] filled(int length, int value) {
         byte[] b = new byte[length];
         java.util.Arrays.fill(b, (byte) value);
         return b;
     }
 
     /** A recognisable pattern, so a shifted or truncated payload cannot compare equal. */
-    static byte[] pattern(int length) {
+    public static byte[] pattern(int length) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {
             b[i] = (byte) (i * 31 + 7);
@@ -60,15 +60,15 @@ final class TestBytes {
         return b;
     }
 
-    static byte[] int32(int v) {
+    public static byte[] int32(int v) {
         return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
     }
 
-    static byte[] int16(int v) {
+    public static byte[] int16(int v) {
         return new byte[] {(byte) (v >>> 8), (byte) v};
     }
 
-    static byte[] int64(long v) {
+    public static byte[] int64(long v) {
         byte[] b = new byte[8];
         for (int i = 0; i < 8; i++) {
             b[i] = (byte) (v >>> (56 - 8 * i));
@@ -77,7 +77,7 @@ final class TestBytes {
     }
 
     /** The readable bytes of {@code buf}; releases it, so the test cannot leak it. */
-    static byte[] drain(ByteBuf buf) {
+    public static byte[] drain(ByteBuf buf) {
         try {
             return ByteBufUtil.getBytes(buf);
         } finally {
@@ -85,7 +85,7 @@ final class TestBytes {
         }
     }
 
-    static String hexOf(byte[] bytes) {
+    public static String hexOf(byte[] bytes) {
         return ByteBufUtil.hexDump(bytes);
     }
 }
