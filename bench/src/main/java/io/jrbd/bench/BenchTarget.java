@@ -6,7 +6,7 @@ import io.jrbd.replicator.device.BlockDevice;
  * What a write benchmark drives: a {@link BlockDevice} of {@link #SIZE} bytes, ready for
  * writes, and everything behind it (stores, nodes, the WAN link), torn down by {@link #close()}.
  */
-interface BenchTarget extends AutoCloseable {
+public interface BenchTarget extends AutoCloseable {
     /** Device size: 256 MiB, 65,536 blocks of 4 KiB. */
     long SIZE = 256L << 20;
 

@@ -45,7 +45,7 @@ import java.util.concurrent.locks.LockSupport;
  * then the proxy's delay is set to {@code rtt / 2} (so a full sync, if asked for, runs
  * undelayed). The device is what alpha offers to its export.
  */
-final class ReplicationHarness implements BenchTarget {
+public final class ReplicationHarness implements BenchTarget {
     static final String RESOURCE = "r0";
     static final Duration START_TIMEOUT = Duration.ofMinutes(3);
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
@@ -84,7 +84,7 @@ final class ReplicationHarness implements BenchTarget {
     }
 
     /** Two nodes connected, in sync, alpha Primary, with {@code rttMs} between them. */
-    static ReplicationHarness start(Protocol protocol, double rttMs, int ioThreads, int eventLoops) throws Exception {
+    public static ReplicationHarness start(Protocol protocol, double rttMs, int ioThreads, int eventLoops) throws Exception {
         if (rttMs < 0) {
             throw new IllegalArgumentException("rttMs " + rttMs + " is negative");
         }
@@ -195,6 +195,16 @@ final class ReplicationHarness implements BenchTarget {
     @Override
     public BlockDevice device() {
         return device;
+    }
+
+    /** The simulated link between alpha and bravo (null with a direct link). */
+    public WanProxy wan() {
+        return wan;
+    }
+
+    /** The Primary. */
+    public Resource alpha() {
+        return alpha;
     }
 
     @Override
