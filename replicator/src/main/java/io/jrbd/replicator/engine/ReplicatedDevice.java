@@ -228,6 +228,12 @@ public final class ReplicatedDevice implements BlockDevice {
             }
             return;
         }
+        claimAndPublish(type, offset, length, flags, data, callback, session, -1);
+    }
+
+    /** Puts one event in the ring; blocks while the ring is full (backpressure). */
+    private void claimAndPublish(int type, long offset, long length, int flags, ByteBuf data, IoCallback callback,
+            long session, long catchUpFrom) {
         long r = ring.next();
         PipelineEvent e = ring.get(r);
         e.clear();
@@ -238,6 +244,7 @@ public final class ReplicatedDevice implements BlockDevice {
         e.data = data;
         e.callback = callback;
         e.session = session;
+        e.catchUpFrom = catchUpFrom;
         e.publishNanos = System.nanoTime();
         ring.publish(r);
     }
@@ -253,14 +260,7 @@ public final class ReplicatedDevice implements BlockDevice {
         raise(peerReceived, peerHas);
         raise(peerWritten, peerHas);
         raise(peerSynced, peerHas);
-        long r = ring.next();
-        PipelineEvent e = ring.get(r);
-        e.clear();
-        e.type = ATTACH;
-        e.session = session;
-        e.catchUpFrom = catchUpFrom;
-        e.publishNanos = System.nanoTime();
-        ring.publish(r);
+        claimAndPublish(ATTACH, 0, 0, 0, null, null, session, catchUpFrom);
     }
 
     /**
@@ -281,13 +281,7 @@ public final class ReplicatedDevice implements BlockDevice {
         }
         raise(waivedUpTo, cursor);
         drain(); // frees the slots of waived writes: the ring may be full of them
-        long r = ring.next();
-        PipelineEvent e = ring.get(r);
-        e.clear();
-        e.type = DETACH;
-        e.session = session;
-        e.publishNanos = System.nanoTime();
-        ring.publish(r);
+        claimAndPublish(DETACH, 0, 0, 0, null, null, session, -1);
         drain();
     }
 
@@ -771,19 +765,8 @@ public final class ReplicatedDevice implements BlockDevice {
                     long runLength = runs[2 * i];
                     if (runs[2 * i + 1] != 0) {
                         publish(OpType.RESYNC_ZEROES, position, runLength, 0, null, null, s);
-                    } else {
-                        for (long done = 0; done < runLength; ) {
-                            if (closed || peer.session() != s) {
-                                LOG.info("resync stopped at {} of {} bytes: the peer session ended", position + done, size);
-                                return;
-                            }
-                            int piece = (int) Math.min(RESYNC_CHUNK, runLength - done);
-                            if (!resyncWindow.tryAcquire(1, TimeUnit.SECONDS)) {
-                                continue;
-                            }
-                            publish(OpType.RESYNC_DATA, position + done, piece, 0, alloc.directBuffer(piece, piece), null, s);
-                            done += piece;
-                        }
+                    } else if (!publishData(s, position, position + runLength)) {
+                        return;
                     }
                     position += runLength;
                 }
@@ -809,17 +792,8 @@ public final class ReplicatedDevice implements BlockDevice {
                     break;
                 }
                 long end = Math.min(dirty.dirtyRunEnd(start), size);
-                for (long at = start; at < end; ) {
-                    if (closed || peer.session() != s) {
-                        LOG.info("resync stopped at {}: the peer session ended", at);
-                        return;
-                    }
-                    int piece = (int) Math.min(RESYNC_CHUNK, end - at);
-                    if (!resyncWindow.tryAcquire(1, TimeUnit.SECONDS)) {
-                        continue;
-                    }
-                    publish(OpType.RESYNC_DATA, at, piece, 0, alloc.directBuffer(piece, piece), null, s);
-                    at += piece;
+                if (!publishData(s, start, end)) {
+                    return;
                 }
                 position = end;
             }
@@ -827,6 +801,26 @@ public final class ReplicatedDevice implements BlockDevice {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Publishes [start, end) as RESYNC_DATA events of at most {@link #RESYNC_CHUNK}, at most
+     * {@link #RESYNC_WINDOW} in flight; false if the session ended first.
+     */
+    private boolean publishData(long s, long start, long end) throws InterruptedException {
+        for (long at = start; at < end; ) {
+            if (closed || peer.session() != s) {
+                LOG.info("resync stopped at {}: the peer session ended", at);
+                return false;
+            }
+            int piece = (int) Math.min(RESYNC_CHUNK, end - at);
+            if (!resyncWindow.tryAcquire(1, TimeUnit.SECONDS)) {
+                continue;
+            }
+            publish(OpType.RESYNC_DATA, at, piece, 0, alloc.directBuffer(piece, piece), null, s);
+            at += piece;
+        }
+        return true;
     }
 
     private final class StageExceptionHandler implements ExceptionHandler<PipelineEvent> {
