@@ -101,8 +101,9 @@ final class TwoNodes implements AutoCloseable {
     private TwoNodes(Path dir, Options options) {
         this.dir = dir;
         this.options = options;
+        java.util.Set<Integer> taken = new java.util.HashSet<>();
         for (String n : NODES) {
-            nodes.put(n, new Node(n, freePort(), freePort()));
+            nodes.put(n, new Node(n, freePort(taken), freePort(taken)));
         }
     }
 
@@ -180,6 +181,19 @@ final class TwoNodes implements AutoCloseable {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A free port not in {@code taken} (which it joins): the kernel may hand the same
+     * ephemeral port out twice once the probing socket is closed.
+     */
+    static int freePort(java.util.Set<Integer> taken) {
+        while (true) {
+            int port = freePort();
+            if (taken.add(port)) {
+                return port;
+            }
         }
     }
 

@@ -108,6 +108,9 @@ public final class ReplicationHarness implements BenchTarget {
     private void bringUp(int ioThreads) throws Exception {
         int alphaPort = freePort();
         int bravoPort = freePort();
+        while (Math.abs(bravoPort - alphaPort) < 2) { // the kernel may hand out a closed probe's port again
+            bravoPort = freePort();
+        }
         ResourceConfig config = ConfigLoader.parse(toml(alphaPort, bravoPort), dir.resolve(RESOURCE + ".toml"));
         boolean prefill = BenchFiles.prefill();
         boolean fullSync = Boolean.getBoolean(FULL_SYNC_PROPERTY);
