@@ -103,5 +103,13 @@ final class Command {
             assertEquals(0, exitCode, command + " failed with exit code " + exitCode + "; output:\n" + output);
             return output;
         }
+
+        /** Asserts a refusal (exit code 1) whose output contains {@code message}. */
+        String assertFailure(String message) {
+            assertEquals(1, exitCode, command + " should have been refused; output:\n" + output);
+            org.junit.jupiter.api.Assertions.assertTrue(output.contains(message),
+                    command + ": expected the message '" + message + "', got:\n" + output);
+            return output;
+        }
     }
 }

@@ -67,6 +67,21 @@ final class TwoNodes implements AutoCloseable {
             secrets.put(node, secret);
             return this;
         }
+
+        /** Extra lines for the {@code [net]} table, e.g. {@code after-sb-0pri = "discard-zero-changes"}. */
+        final List<String> netLines = new ArrayList<>();
+        /** Extra tables after {@code [net]}, e.g. a {@code [disk]} table. */
+        final StringBuilder tables = new StringBuilder();
+
+        Options net(String line) {
+            netLines.add(line);
+            return this;
+        }
+
+        Options table(String text) {
+            tables.append(text).append("\n\n");
+            return this;
+        }
     }
 
     /** One node: its folders, ports, files and (while running) its daemon process. */
@@ -158,7 +173,11 @@ final class TwoNodes implements AutoCloseable {
                 .append("\"\nprotocol = \"").append(options.protocol).append("\"\n\n");
         b.append("[net]\nshared-secret = \"").append(options.secrets.get(forNode)).append("\"\n")
                 .append("ping-interval = \"1s\"\nping-timeout = \"500ms\"\ntimeout = \"800ms\"\nconnect-interval = \"1s\"\n")
-                .append("journal-size = \"").append(options.journalSize).append("\"\n\n");
+                .append("journal-size = \"").append(options.journalSize).append("\"\n");
+        for (String line : options.netLines) {
+            b.append(line).append("\n");
+        }
+        b.append("\n").append(options.tables);
         for (Node n : nodes.values()) {
             b.append("[nodes.").append(n.name).append("]\n");
             b.append("replication = \"127.0.0.1:").append(n.replicationPort).append("\"\n");

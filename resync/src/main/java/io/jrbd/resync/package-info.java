@@ -1,7 +1,12 @@
 /**
  * Bringing a peer up to date: journal catch-up, bitmap resync, checksum resync, online
- * verify and the resync rate controller. Empty until the replication issues land; the module
- * exists now so that the dependency direction protocol, metadata, resync, replicator,
- * nbd-server is fixed from the start.
+ * verify and the resync rate controller.
+ *
+ * <p>The pure parts live here, without threads, sockets or clocks of their own (time comes in
+ * as nanoseconds from an injected clock): {@link io.jrbd.resync.ResyncRateController} and its
+ * settings {@link io.jrbd.resync.ResyncRates} decide how much resync may be issued;
+ * {@link io.jrbd.resync.BlockDigests} digests blocks for checksum resync and verify;
+ * {@link io.jrbd.resync.ByteRanges} gathers the ranges found out of sync;
+ * {@link io.jrbd.resync.ResyncProgress} reports done, rate and time left.
  */
 package io.jrbd.resync;

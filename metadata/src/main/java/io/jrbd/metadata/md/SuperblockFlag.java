@@ -16,7 +16,12 @@ public enum SuperblockFlag {
     /** The next resync must be a full sync. */
     FULL_SYNC_NEEDED(4),
     /** The bitmap on disk was written by a clean stop: it is complete. */
-    BITMAP_VALID(5);
+    BITMAP_VALID(5),
+    /**
+     * The node was Primary when it lost its peer: of two Primaries after a split brain, it is
+     * the older one ({@code discard-younger-primary}). Cleared when a resync or catch-up ends.
+     */
+    PRIMARY_AT_SPLIT(6);
 
     private final int bit;
 

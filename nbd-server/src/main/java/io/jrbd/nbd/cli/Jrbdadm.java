@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
         description = "Administer jrbd resources, as drbdadm administers DRBD resources.",
         subcommands = {Jrbdadm.CreateMd.class, Jrbdadm.DumpMd.class, Jrbdadm.Up.class, Jrbdadm.Down.class,
                 Jrbdadm.Primary.class, Jrbdadm.Secondary.class, Jrbdadm.Connect.class, Jrbdadm.Disconnect.class,
-                Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
+                Jrbdadm.Invalidate.class, Jrbdadm.InvalidateRemote.class, Jrbdadm.NewCurrentUuid.class,
+                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon listening."})
 public final class Jrbdadm implements Runnable {
     static final int REFUSED = 1;
@@ -234,12 +235,81 @@ public final class Jrbdadm implements Runnable {
         }
     }
 
-    @Command(name = "connect", mixinStandardHelpOptions = true, description = "Connect to the peer again after disconnect.",
-            footer = {"", "Example:", "  jrbdadm connect r0"})
+    @Command(name = "connect", mixinStandardHelpOptions = true,
+            description = {"Connect to the peer again after disconnect. After a split brain, run it with",
+                    "--discard-my-data on the victim (as Secondary): its changes are overwritten by the peer's."},
+            footer = {"", "Examples:", "  jrbdadm connect r0", "  jrbdadm connect --discard-my-data r0   # split-brain victim"})
     static final class Connect extends Simple {
+        @Option(names = "--discard-my-data", description = "This node is the split-brain victim: resync it from the peer.")
+        boolean discardMyData;
+
         @Override
         String command() {
             return "connect";
+        }
+
+        @Override
+        ObjectNode args() {
+            return JSON.createObjectNode().put("discardMyData", discardMyData);
+        }
+    }
+
+    @Command(name = "invalidate", mixinStandardHelpOptions = true,
+            description = "This node's data is bad: mark every block out of sync and take a full sync from the peer (Secondary only).",
+            footer = {"", "Example:", "  jrbdadm invalidate r0 && jrbdadm wait-sync r0"})
+    static final class Invalidate extends Simple {
+        @Override
+        String command() {
+            return "invalidate";
+        }
+    }
+
+    @Command(name = "invalidate-remote", mixinStandardHelpOptions = true,
+            description = "The peer's data is bad: it takes a full sync from this node (the peer must be Secondary).",
+            footer = {"", "Example:", "  jrbdadm invalidate-remote r0"})
+    static final class InvalidateRemote extends Simple {
+        @Override
+        String command() {
+            return "invalidate-remote";
+        }
+    }
+
+    @Command(name = "new-current-uuid", mixinStandardHelpOptions = true,
+            description = {"Start a new data generation. With --clear-bitmap on a connected pair of freshly created",
+                    "disks, both become UpToDate without the initial sync (only if the disks really are identical,",
+                    "e.g. both empty)."},
+            footer = {"", "Examples:", "  jrbdadm new-current-uuid r0", "  jrbdadm new-current-uuid --clear-bitmap r0   # skip the initial sync"})
+    static final class NewCurrentUuid extends Simple {
+        @Option(names = "--clear-bitmap", description = "Also clear the bitmap; the connected peer adopts the generation.")
+        boolean clearBitmap;
+
+        @Override
+        String command() {
+            return "new-current-uuid";
+        }
+
+        @Override
+        ObjectNode args() {
+            return JSON.createObjectNode().put("clearBitmap", clearBitmap);
+        }
+    }
+
+    @Command(name = "pause-sync", mixinStandardHelpOptions = true,
+            description = "Hold the resync this node sends (PausedSyncS); application writes go on.",
+            footer = {"", "Example:", "  jrbdadm pause-sync r0"})
+    static final class PauseSync extends Simple {
+        @Override
+        String command() {
+            return "pause-sync";
+        }
+    }
+
+    @Command(name = "resume-sync", mixinStandardHelpOptions = true, description = "Let a paused resync go on.",
+            footer = {"", "Example:", "  jrbdadm resume-sync r0"})
+    static final class ResumeSync extends Simple {
+        @Override
+        String command() {
+            return "resume-sync";
         }
     }
 

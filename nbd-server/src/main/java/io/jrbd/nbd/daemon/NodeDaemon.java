@@ -83,7 +83,14 @@ public final class NodeDaemon implements ControlHandler, AutoCloseable {
                 case "down" -> each(request, this::down);
                 case "primary" -> each(request, name -> running(name).primary(request.args().path("force").asBoolean(false)));
                 case "secondary" -> each(request, name -> running(name).secondary());
-                case "connect" -> each(request, name -> running(name).connect());
+                case "connect" -> each(request, name -> running(name).connect(
+                        request.args().path("discardMyData").asBoolean(false)));
+                case "invalidate" -> each(request, name -> running(name).invalidate());
+                case "invalidate-remote" -> each(request, name -> running(name).invalidateRemote());
+                case "new-current-uuid" -> each(request, name -> running(name).newCurrentUuid(
+                        request.args().path("clearBitmap").asBoolean(false)));
+                case "pause-sync" -> each(request, name -> running(name).pauseSync());
+                case "resume-sync" -> each(request, name -> running(name).resumeSync());
                 case "disconnect" -> each(request, name -> running(name).disconnect());
                 case "status" -> status(request);
                 case "wait-connect" -> waitFor(request, "connected", r -> r.connectedToPeer());

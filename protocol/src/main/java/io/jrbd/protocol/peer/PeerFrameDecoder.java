@@ -20,10 +20,13 @@ import java.util.List;
  * bytes arrive, before any payload is buffered: a wrong magic, an unknown type or non-zero
  * header flags throw {@link CorruptedFrameException}; a length over
  * {@link PeerWire#MAX_PAYLOAD} throws {@link TooLongFrameException}; a length the type cannot
- * have (an ack that is not 8 bytes, a STATE that is not 46) throws
- * {@link CorruptedFrameException}. The payload is then checked field by field: string lengths
- * against the limit and against what is left, strict UTF-8, enum codes, flags, and that the
- * fields use exactly the payload. Every message names the value and the limit.
+ * have (an ack that is not 8 bytes, a STATE that is not 94, an OUT_OF_SYNC longer than 4096
+ * runs) throws {@link CorruptedFrameException}. The payload is then checked field by field:
+ * string lengths against the limit and against what is left, strict UTF-8, enum codes, flags,
+ * booleans, counts and block sizes before anything is sized by them, and that the fields use
+ * exactly the payload; last come the message's own checks (OUT_OF_SYNC runs sorted and not
+ * overlapping, say), whose {@link IllegalArgumentException} becomes a
+ * {@link CorruptedFrameException} with the same text. Every message names the value and the limit.
  *
  * <p>After the first error the stream cannot be trusted: the decoder discards what it holds
  * and everything that arrives later, and the link is closed by whoever catches the exception.
@@ -82,7 +85,14 @@ public final class PeerFrameDecoder extends ByteToMessageDecoder {
         }
         in.skipBytes(PeerWire.HEADER_LENGTH);
         int end = in.readerIndex() + (int) length;
-        PeerMessage msg = decodePayload(type, in, end);
+        PeerMessage msg;
+        try {
+            msg = decodePayload(type, in, end);
+        } catch (IllegalArgumentException e) {
+            // A field the wire checks let through but the message refuses (unsorted runs, say):
+            // the message's own words, as a corrupt frame.
+            throw new CorruptedFrameException(e.getMessage(), e);
+        }
         if (in.readerIndex() != end) {
             // Only a later-version HELLO may carry fields this version does not know.
             in.readerIndex(end);
@@ -132,7 +142,7 @@ public final class PeerFrameDecoder extends ByteToMessageDecoder {
             case WRITE_ACK:
                 return new PeerMessage.WriteAck(in.readLong());
             case SYNC_ACK:
-                return new PeerMessage.SyncAck(in.readLong());
+                return new PeerMessage.SyncAck(in.readLong(), in.readLong());
             case PING:
                 return new PeerMessage.Ping(in.readLong());
             case PING_ACK:
@@ -140,10 +150,22 @@ public final class PeerFrameDecoder extends ByteToMessageDecoder {
             case SYNC_START: {
                 long total = in.readLong();
                 checkNonNegative(type, "totalBytes", total);
-                return new PeerMessage.SyncStart(total);
+                boolean full = readBoolean(in, type, "full");
+                return new PeerMessage.SyncStart(total, full, in.readLong());
             }
             case SYNC_DONE:
                 return new PeerMessage.SyncDone(in.readLong());
+            case OUT_OF_SYNC:
+                return outOfSync(in, end);
+            case DIGEST_REQUEST:
+                return digestRequest(in, end);
+            case DIGEST_REPLY:
+                return digestReply(in, end);
+            case INVALIDATE_REQUEST: {
+                String reason = PeerStrings.read(in, end, PeerWire.MAX_REASON_BYTES, type, "reason");
+                checkConsumed(type, in, end);
+                return new PeerMessage.InvalidateRequest(reason);
+            }
             case GOODBYE: {
                 String reason = PeerStrings.read(in, end, PeerWire.MAX_REASON_BYTES, type, "reason");
                 checkConsumed(type, in, end);
@@ -189,8 +211,118 @@ public final class PeerFrameDecoder extends ByteToMessageDecoder {
         }
         long size = in.readLong();
         checkNonNegative(PeerMessageType.STATE, "size", size);
-        return new PeerMessage.State(role, disk, size, in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-                in.readInt());
+        long appliedSeq = in.readLong();
+        long journalFirstSeq = in.readLong();
+        long journalLastSeq = in.readLong();
+        long currentGeneration = in.readLong();
+        long bitmapGeneration = in.readLong();
+        long[] history = new long[PeerWire.STATE_HISTORY_COUNT];
+        for (int i = 0; i < history.length; i++) {
+            history[i] = in.readLong();
+        }
+        long outOfSyncBytes = in.readLong();
+        checkNonNegative(PeerMessageType.STATE, "outOfSyncBytes", outOfSyncBytes);
+        int flags = in.readInt();
+        checkFlags(PeerMessageType.STATE, flags, PeerMessage.State.KNOWN_FLAGS);
+        return new PeerMessage.State(role, disk, size, appliedSeq, journalFirstSeq, journalLastSeq,
+                currentGeneration, bitmapGeneration, history, outOfSyncBytes, flags);
+    }
+
+    /**
+     * OUT_OF_SYNC: the run count is checked against the limit and against the payload length
+     * before the runs are read; order and overlap are the message's checks.
+     */
+    private static PeerMessage outOfSync(ByteBuf in, int end) {
+        PeerMessageType type = PeerMessageType.OUT_OF_SYNC;
+        boolean last = readBoolean(in, type, "last");
+        int count = in.readUnsignedShort();
+        if (count > PeerWire.MAX_OUT_OF_SYNC_RUNS) {
+            throw new CorruptedFrameException(type + " of " + count + " runs exceeds the limit of "
+                    + PeerWire.MAX_OUT_OF_SYNC_RUNS);
+        }
+        int left = end - in.readerIndex();
+        if (left != count * PeerWire.OUT_OF_SYNC_RUN_LENGTH) {
+            throw new CorruptedFrameException(type + " of " + count + " runs needs "
+                    + count * PeerWire.OUT_OF_SYNC_RUN_LENGTH + " bytes of runs, the payload has " + left);
+        }
+        long[] runs = new long[count * 2];
+        for (int i = 0; i < runs.length; i++) {
+            runs[i] = in.readLong();
+        }
+        for (int i = 0; i < count; i++) {
+            checkNonNegative(type, "run " + i + " offset", runs[2 * i]);
+            checkNonNegative(type, "run " + i + " length", runs[2 * i + 1]);
+        }
+        return new PeerMessage.OutOfSync(runs, last);
+    }
+
+    private static PeerMessage digestRequest(ByteBuf in, int end) {
+        PeerMessageType type = PeerMessageType.DIGEST_REQUEST;
+        long id = in.readLong();
+        long offset = in.readLong();
+        int length = in.readInt();
+        int blockSize = in.readInt();
+        int blocks = checkBlocks(type, offset, length, blockSize);
+        int digestLength = in.readUnsignedByte();
+        if (digestLength < 1 || digestLength > PeerWire.MAX_DIGEST_LENGTH) {
+            throw new CorruptedFrameException(type + " digest length " + digestLength + ", must be 1 to "
+                    + PeerWire.MAX_DIGEST_LENGTH);
+        }
+        int left = end - in.readerIndex();
+        // blocks <= MAX_DIGEST_BLOCKS and digestLength <= 64: the product fits an int.
+        int expected = blocks * digestLength;
+        if (left != expected) {
+            throw new CorruptedFrameException(type + " digests of " + left + " bytes, expected " + expected
+                    + " (" + blocks + " blocks x " + digestLength + ")");
+        }
+        byte[] digests = new byte[expected];
+        in.readBytes(digests);
+        return new PeerMessage.DigestRequest(id, offset, length, blockSize, digests);
+    }
+
+    private static PeerMessage digestReply(ByteBuf in, int end) {
+        PeerMessageType type = PeerMessageType.DIGEST_REPLY;
+        long id = in.readLong();
+        long offset = in.readLong();
+        int length = in.readInt();
+        int blockSize = in.readInt();
+        int blocks = checkBlocks(type, offset, length, blockSize);
+        int left = end - in.readerIndex();
+        int expected = (blocks + 7) / 8;
+        if (left != expected) {
+            throw new CorruptedFrameException(type + " differ bits of " + left + " bytes, expected " + expected
+                    + " (" + blocks + " blocks)");
+        }
+        byte[] differ = new byte[expected];
+        in.readBytes(differ);
+        return new PeerMessage.DigestReply(id, offset, length, blockSize, differ);
+    }
+
+    /**
+     * The span of a DIGEST_REQUEST or DIGEST_REPLY, checked before anything is sized by it;
+     * returns {@code ceil(length / blockSize)}, at most {@link PeerWire#MAX_DIGEST_BLOCKS}.
+     */
+    private static int checkBlocks(PeerMessageType type, long offset, int length, int blockSize) {
+        if (blockSize < PeerWire.MIN_DIGEST_BLOCK_SIZE || blockSize > PeerWire.MAX_DIGEST_BLOCK_SIZE
+                || Integer.bitCount(blockSize) != 1) {
+            throw new CorruptedFrameException(type + " block size " + Integer.toUnsignedString(blockSize)
+                    + ", must be a power of two from " + PeerWire.MIN_DIGEST_BLOCK_SIZE + " to "
+                    + PeerWire.MAX_DIGEST_BLOCK_SIZE);
+        }
+        if (length <= 0 || length > PeerWire.MAX_DIGEST_SPAN) {
+            throw new CorruptedFrameException(type + " length " + Integer.toUnsignedString(length)
+                    + ", must be 1 to " + PeerWire.MAX_DIGEST_SPAN);
+        }
+        checkRange(type, offset, length);
+        return (length + blockSize - 1) / blockSize;
+    }
+
+    private static boolean readBoolean(ByteBuf in, PeerMessageType type, String what) {
+        int v = in.readUnsignedByte();
+        if (v > 1) {
+            throw new CorruptedFrameException(type + " " + what + " byte " + v + ", must be 0 or 1");
+        }
+        return v == 1;
     }
 
     private static PeerMessage data(ByteBuf in, int end) {

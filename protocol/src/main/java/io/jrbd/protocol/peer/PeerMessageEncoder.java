@@ -55,9 +55,34 @@ public final class PeerMessageEncoder extends MessageToMessageEncoder<PeerMessag
             return buf;
         }
         if (msg instanceof PeerMessage.Goodbye goodbye) {
-            byte[] reason = PeerStrings.utf8(goodbye.reason(), "GOODBYE reason");
-            ByteBuf buf = header(alloc, msg.type(), PeerWire.STRING_LENGTH_PREFIX + reason.length);
-            buf.writeShort(reason.length).writeBytes(reason);
+            return encodeReason(alloc, msg.type(), goodbye.reason());
+        }
+        if (msg instanceof PeerMessage.InvalidateRequest invalidate) {
+            return encodeReason(alloc, msg.type(), invalidate.reason());
+        }
+        if (msg instanceof PeerMessage.OutOfSync oos) {
+            long[] runs = oos.runs();
+            ByteBuf buf = header(alloc, msg.type(), PeerWire.OUT_OF_SYNC_FIXED_LENGTH + runs.length * 8);
+            buf.writeByte(oos.last() ? 1 : 0);
+            buf.writeShort(runs.length / 2);
+            for (long v : runs) {
+                buf.writeLong(v);
+            }
+            return buf;
+        }
+        if (msg instanceof PeerMessage.DigestRequest r) {
+            byte[] digests = r.digests();
+            ByteBuf buf = header(alloc, msg.type(), PeerWire.DIGEST_REQUEST_FIXED_LENGTH + digests.length);
+            buf.writeLong(r.id()).writeLong(r.offset()).writeInt(r.length()).writeInt(r.blockSize());
+            buf.writeByte(r.digestLength());
+            buf.writeBytes(digests);
+            return buf;
+        }
+        if (msg instanceof PeerMessage.DigestReply r) {
+            byte[] differ = r.differ();
+            ByteBuf buf = header(alloc, msg.type(), PeerWire.DIGEST_REPLY_FIXED_LENGTH + differ.length);
+            buf.writeLong(r.id()).writeLong(r.offset()).writeInt(r.length()).writeInt(r.blockSize());
+            buf.writeBytes(differ);
             return buf;
         }
         ByteBuf buf = header(alloc, msg.type(), PeerWire.fixedPayloadLength(msg.type()));
@@ -73,6 +98,11 @@ public final class PeerMessageEncoder extends MessageToMessageEncoder<PeerMessag
             buf.writeLong(s.journalFirstSeq());
             buf.writeLong(s.journalLastSeq());
             buf.writeLong(s.currentGeneration());
+            buf.writeLong(s.bitmapGeneration());
+            for (int i = 0; i < PeerWire.STATE_HISTORY_COUNT; i++) {
+                buf.writeLong(s.history(i));
+            }
+            buf.writeLong(s.outOfSyncBytes());
             buf.writeInt(s.flags());
         } else if (msg instanceof PeerMessage.Trim t) {
             buf.writeLong(t.seq()).writeLong(t.offset()).writeLong(t.length());
@@ -86,18 +116,26 @@ public final class PeerMessageEncoder extends MessageToMessageEncoder<PeerMessag
             buf.writeLong(a.seq());
         } else if (msg instanceof PeerMessage.SyncAck a) {
             buf.writeLong(a.seq());
+            buf.writeLong(a.resyncBytes());
         } else if (msg instanceof PeerMessage.Ping p) {
             buf.writeLong(p.nonce());
         } else if (msg instanceof PeerMessage.PingAck p) {
             buf.writeLong(p.nonce());
         } else if (msg instanceof PeerMessage.SyncStart s) {
-            buf.writeLong(s.totalBytes());
+            buf.writeLong(s.totalBytes()).writeByte(s.full() ? 1 : 0).writeLong(s.syncGeneration());
         } else if (msg instanceof PeerMessage.SyncDone s) {
             buf.writeLong(s.seq());
         } else {
             buf.release();
             throw new IllegalStateException("no encoder for " + msg.type());
         }
+        return buf;
+    }
+
+    private static ByteBuf encodeReason(ByteBufAllocator alloc, PeerMessageType type, String reason) {
+        byte[] bytes = PeerStrings.utf8(reason, type + " reason");
+        ByteBuf buf = header(alloc, type, PeerWire.STRING_LENGTH_PREFIX + bytes.length);
+        buf.writeShort(bytes.length).writeBytes(bytes);
         return buf;
     }
 

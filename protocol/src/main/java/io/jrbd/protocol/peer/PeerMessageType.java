@@ -17,6 +17,10 @@ public enum PeerMessageType {
     PING_ACK(31),
     SYNC_START(40),
     SYNC_DONE(41),
+    OUT_OF_SYNC(42),
+    DIGEST_REQUEST(43),
+    DIGEST_REPLY(44),
+    INVALIDATE_REQUEST(45),
     GOODBYE(50);
 
     private static final PeerMessageType[] BY_CODE = new PeerMessageType[51];

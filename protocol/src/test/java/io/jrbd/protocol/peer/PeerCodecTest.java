@@ -49,8 +49,12 @@ class PeerCodecTest {
                 () -> new PeerMessage.Auth(pattern(32)),
                 PeerMessage.AuthOk::new,
                 () -> new PeerMessage.State(PeerRole.Primary, DiskState.UpToDate, 1L << 40, 123_456_789L,
-                        100L, -2L, 0xDEADBEEFCAFEF00DL, 0x80000001),
-                () -> new PeerMessage.State(PeerRole.Secondary, DiskState.Diskless, 0, 0, 0, 0, 0, 0),
+                        100L, -2L, 0xDEADBEEFCAFEF00DL, 0x8000000000000001L,
+                        new long[] {-1L, 0x0102030405060708L, Long.MIN_VALUE, 7}, Long.MAX_VALUE,
+                        PeerMessage.State.FLAG_CRASHED_PRIMARY | PeerMessage.State.FLAG_DISCARD_MY_DATA
+                                | PeerMessage.State.FLAG_PRIMARY_AT_SPLIT),
+                () -> new PeerMessage.State(PeerRole.Secondary, DiskState.Diskless, 0, 0, 0, 0, 0, 0, new long[4], 0,
+                        PeerMessage.State.FLAG_JUST_CREATED),
                 () -> new PeerMessage.Data(-1L, Long.MAX_VALUE - 4096, PeerWire.DATA_FUA | PeerWire.DATA_RESYNC,
                         Unpooled.wrappedBuffer(pattern(4096))),
                 () -> new PeerMessage.Data(5, 0, 0, Unpooled.EMPTY_BUFFER),
@@ -60,9 +64,24 @@ class PeerCodecTest {
                 () -> new PeerMessage.RecvAck(0x0102030405060708L),
                 () -> new PeerMessage.WriteAck(Long.MAX_VALUE),
                 () -> new PeerMessage.SyncAck(-1L),
+                () -> new PeerMessage.SyncAck(7L, 1L << 40),
                 () -> new PeerMessage.Ping(0xFEDCBA9876543210L),
                 () -> new PeerMessage.PingAck(0xFEDCBA9876543210L),
-                () -> new PeerMessage.SyncStart(Long.MAX_VALUE),
+                () -> new PeerMessage.SyncStart(Long.MAX_VALUE, true, -1L),
+                () -> new PeerMessage.SyncStart(0, false, 0),
+                () -> new PeerMessage.OutOfSync(new long[] {0, 4096, 8192, 4096, 12288, 1L << 40}, false),
+                () -> new PeerMessage.OutOfSync(new long[0], true),
+                () -> new PeerMessage.OutOfSync(maxRuns(), true),
+                () -> new PeerMessage.DigestRequest(-1L, 1L << 40, 8 * 4096, 4096, pattern(8 * 32)),
+                () -> new PeerMessage.DigestRequest(7, 0, 1000, 512, pattern(2)),
+                () -> new PeerMessage.DigestRequest(8, Long.MAX_VALUE - PeerWire.MAX_DIGEST_SPAN,
+                        PeerWire.MAX_DIGEST_SPAN, 512, pattern(PeerWire.MAX_DIGEST_BLOCKS * 64)),
+                () -> new PeerMessage.DigestReply(-1L, 4096, 9 * 4096, 4096, new byte[] {(byte) 0x81, 0x01}),
+                () -> new PeerMessage.DigestReply(2, 0, PeerWire.MAX_DIGEST_SPAN, 512,
+                        pattern(PeerWire.MAX_DIGEST_BLOCKS / 8)),
+                () -> new PeerMessage.DigestReply(3, 0, 100, 1 << 20, new byte[1]),
+                () -> new PeerMessage.InvalidateRequest(""),
+                () -> new PeerMessage.InvalidateRequest("invalidate-remote by admin — ε".repeat(10)),
                 () -> new PeerMessage.SyncDone(42),
                 () -> new PeerMessage.Goodbye(""),
                 () -> new PeerMessage.Goodbye("split brain detected — ε".repeat(10)));
@@ -72,6 +91,16 @@ class PeerCodecTest {
             ReferenceCountUtil.release(probe);
             return Arguments.of(name.length() > 60 ? name.substring(0, 60) : name, s);
         });
+    }
+
+    /** {@value PeerWire#MAX_OUT_OF_SYNC_RUNS} runs of 4 KiB, one every 8 KiB. */
+    private static long[] maxRuns() {
+        long[] runs = new long[2 * PeerWire.MAX_OUT_OF_SYNC_RUNS];
+        for (int i = 0; i < PeerWire.MAX_OUT_OF_SYNC_RUNS; i++) {
+            runs[2 * i] = i * 8192L;
+            runs[2 * i + 1] = 4096;
+        }
+        return runs;
     }
 
     @Test
@@ -122,7 +151,7 @@ class PeerCodecTest {
         encoder.writeOutbound(new PeerMessage.Hello("r0", "alpha", counting(32)));
 
         byte[] expected = hex("6A524244 0001 0000 0000002D"          // magic, HELLO, flags, length 45
-                + "0001"                                           // version 1
+                + "0002"                                           // version 2
                 + "0002 7230"                                      // "r0"
                 + "0005 616C706861"                                // "alpha"
                 + "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F");
@@ -174,11 +203,69 @@ class PeerCodecTest {
     @Test
     void shouldEncodeStateExactlyAsTheLayoutSays() {
         encoder.writeOutbound(new PeerMessage.State(PeerRole.Primary, DiskState.Outdated, 0x100000, 9, 3, 9,
-                0x1122334455667788L, 0x5));
+                0x1122334455667788L, 0x99AABBCCDDEEFF00L, new long[] {0xA1, 0xA2, 0xA3, 0xA4}, 0x3000, 0x5));
 
-        byte[] expected = hex("6A524244 0004 0000 0000002E 01 03 0000000000100000 0000000000000009"
-                + "0000000000000003 0000000000000009 1122334455667788 00000005");
+        byte[] expected = hex("6A524244 0004 0000 0000005E"          // magic, STATE, flags, length 94
+                + "01 03 0000000000100000 0000000000000009"       // Primary, Outdated, size, appliedSeq
+                + "0000000000000003 0000000000000009"             // journal range
+                + "1122334455667788 99AABBCCDDEEFF00"             // current, bitmap
+                + "00000000000000A1 00000000000000A2 00000000000000A3 00000000000000A4"
+                + "0000000000003000 00000005");                   // outOfSyncBytes, flags
         assertArrayEquals(expected, drain(encoder.readOutbound()));
+    }
+
+    @Test
+    void shouldEncodeSyncStartExactlyAsTheLayoutSays() {
+        encoder.writeOutbound(new PeerMessage.SyncStart(0x40000000L, true, 0x1122334455667788L),
+                new PeerMessage.SyncStart(512, false, 0));
+
+        assertArrayEquals(hex("6A524244 0028 0000 00000011 0000000040000000 01 1122334455667788"),
+                drain(encoder.readOutbound()));
+        assertArrayEquals(hex("6A524244 0028 0000 00000011 0000000000000200 00 0000000000000000"),
+                drain(encoder.readOutbound()));
+    }
+
+    @Test
+    void shouldEncodeOutOfSyncExactlyAsTheLayoutSays() {
+        encoder.writeOutbound(new PeerMessage.OutOfSync(new long[] {0x1000, 0x2000, 0x8000, 0x1000}, true),
+                new PeerMessage.OutOfSync(new long[0], true));
+
+        assertArrayEquals(hex("6A524244 002A 0000 00000023"          // magic, OUT_OF_SYNC, flags, length 35
+                + "01 0002"                                        // last, 2 runs
+                + "0000000000001000 0000000000002000"              // [0x1000, +0x2000)
+                + "0000000000008000 0000000000001000"),            // [0x8000, +0x1000)
+                drain(encoder.readOutbound()));
+        assertArrayEquals(hex("6A524244 002A 0000 00000003 01 0000"), drain(encoder.readOutbound()));
+    }
+
+    @Test
+    void shouldEncodeDigestRequestExactlyAsTheLayoutSays() {
+        // 3 blocks of 4 KiB, the last partial; 2-byte digests
+        encoder.writeOutbound(new PeerMessage.DigestRequest(5, 0x10000, 9000, 4096, hex("A1A2 B1B2 C1C2")));
+
+        assertArrayEquals(hex("6A524244 002B 0000 0000001F"          // magic, DIGEST_REQUEST, flags, length 31
+                + "0000000000000005 0000000000010000"              // id, offset
+                + "00002328 00001000 02"                           // length 9000, blockSize 4096, digestLength 2
+                + "A1A2 B1B2 C1C2"),
+                drain(encoder.readOutbound()));
+    }
+
+    @Test
+    void shouldEncodeDigestReplyExactlyAsTheLayoutSays() {
+        // 10 blocks of 512: blocks 0, 3 and 9 differ
+        encoder.writeOutbound(new PeerMessage.DigestReply(5, 0x10000, 5120, 512, new byte[] {0x09, 0x02}));
+
+        assertArrayEquals(hex("6A524244 002C 0000 0000001A"          // magic, DIGEST_REPLY, flags, length 26
+                + "0000000000000005 0000000000010000 00001400 00000200"
+                + "09 02"),
+                drain(encoder.readOutbound()));
+    }
+
+    @Test
+    void shouldEncodeInvalidateRequestLikeGoodbye() {
+        encoder.writeOutbound(new PeerMessage.InvalidateRequest("why"));
+
+        assertArrayEquals(hex("6A524244 002D 0000 00000005 0003 776879"), drain(encoder.readOutbound()));
     }
 
     @Test

@@ -40,6 +40,10 @@ class PeerFrameDecoderTest {
     private static final int ZEROES = 12;
     private static final int RECV_ACK = 20;
     private static final int SYNC_START = 40;
+    private static final int OUT_OF_SYNC = 42;
+    private static final int DIGEST_REQUEST = 43;
+    private static final int DIGEST_REPLY = 44;
+    private static final int INVALIDATE_REQUEST = 45;
     private static final int GOODBYE = 50;
 
     private EmbeddedChannel channel = new EmbeddedChannel(new PeerFrameDecoder());
@@ -62,7 +66,38 @@ class PeerFrameDecoderTest {
     }
 
     private static byte[] state(int role, int disk) {
-        return frame(STATE, int8(role), int8(disk), int64(4096), int64(1), int64(1), int64(1), int64(7), int32(0));
+        return state(role, disk, 4096, 7, 0, 0);
+    }
+
+    private static byte[] state(int role, int disk, long size, long currentGeneration, long outOfSyncBytes, int flags) {
+        return frame(STATE, int8(role), int8(disk), int64(size), int64(1), int64(1), int64(1), int64(currentGeneration),
+                int64(0), int64(0), int64(0), int64(0), int64(0), int64(outOfSyncBytes), int32(flags));
+    }
+
+    /** An OUT_OF_SYNC frame: last byte, run count, then the given longs as they are. */
+    private static byte[] outOfSync(int last, int count, long... values) {
+        byte[][] parts = new byte[values.length + 2][];
+        parts[0] = int8(last);
+        parts[1] = int16(count);
+        for (int i = 0; i < values.length; i++) {
+            parts[i + 2] = int64(values[i]);
+        }
+        return frame(OUT_OF_SYNC, parts);
+    }
+
+    private static byte[] digestRequest(long offset, int length, int blockSize, int digestLength, byte[] digests) {
+        return frame(DIGEST_REQUEST, int64(77), int64(offset), int32(length), int32(blockSize), int8(digestLength),
+                digests);
+    }
+
+    private static byte[] digestReply(long offset, int length, int blockSize, byte[] differ) {
+        return frame(DIGEST_REPLY, int64(77), int64(offset), int32(length), int32(blockSize), differ);
+    }
+
+    /** Feeds {@code bytes} and expects a {@link CorruptedFrameException} saying exactly {@code message}. */
+    private void rejectsWith(String message, byte[] bytes) {
+        assertEquals(message, rejects(CorruptedFrameException.class, bytes).getMessage());
+        reset();
     }
 
     /** Feeds {@code bytes} and expects the decoder to reject them with {@code type}. */
@@ -88,7 +123,7 @@ class PeerFrameDecoderTest {
         byte[] payload = pattern(37);
         byte[] first = data(1, 512, PeerWire.DATA_FUA, payload);
         byte[] stream = concat(first, frame(RECV_ACK, int64(1)),
-                hello(helloPayload(1, utf8("r0"), utf8("beta"), counting(32))));
+                hello(helloPayload(PeerWire.PROTOCOL_VERSION, utf8("r0"), utf8("beta"), counting(32))));
         int firstEnd = first.length;
         int secondEnd = firstEnd + PeerWire.HEADER_LENGTH + 8;
         for (int i = 0; i < stream.length; i++) {
@@ -279,10 +314,203 @@ class PeerFrameDecoderTest {
         reset();
         assertMentions(rejects(CorruptedFrameException.class, data(1, Long.MAX_VALUE - 3, 0, new byte[4])), "passes");
         reset();
-        assertMentions(rejects(CorruptedFrameException.class, frame(SYNC_START, int64(Long.MIN_VALUE))), "totalBytes");
-        reset();
         assertMentions(rejects(CorruptedFrameException.class,
-                frame(STATE, int8(0), int8(5), int64(-4096), int64(1), int64(1), int64(1), int64(7), int32(0))), "size");
+                frame(SYNC_START, int64(Long.MIN_VALUE), int8(1), int64(0))), "totalBytes");
+        reset();
+        assertMentions(rejects(CorruptedFrameException.class, state(0, 5, -4096, 7, 0, 0)), "size");
+    }
+
+    @Test
+    void shouldRejectMalformedState() {
+        rejectsWith("STATE payload of 46 bytes, expected 94", header(STATE, 46));
+        rejectsWith("STATE outOfSyncBytes 18446744073709551615 exceeds the limit of 9223372036854775807",
+                state(0, 5, 4096, 7, -1, 0));
+        rejectsWith("STATE flags 0x10 outside the known flags 0xf", state(0, 5, 4096, 7, 0, 0x10));
+        rejectsWith("STATE flags 0x80000000 outside the known flags 0xf", state(0, 5, 4096, 7, 0, 0x80000000));
+        rejectsWith("STATE flag JUST_CREATED with generations 0000000000000007:0000000000000000:0000000000000000:"
+                + "0000000000000000:0000000000000000:0000000000000000, must all be zero",
+                state(0, 5, 4096, 7, 0, PeerMessage.State.FLAG_JUST_CREATED));
+    }
+
+    @Test
+    void shouldDecodeStateWithEveryField() {
+        channel.writeInbound(buf(frame(STATE, int8(1), int8(5), int64(1L << 30), int64(9), int64(3), int64(9),
+                int64(0xC1), int64(0xB1), int64(0xA1), int64(0xA2), int64(0xA3), int64(0xA4), int64(65536),
+                int32(PeerMessage.State.FLAG_PRIMARY_AT_SPLIT | PeerMessage.State.FLAG_CRASHED_PRIMARY))));
+        PeerMessage.State s = channel.readInbound();
+        assertEquals(0xC1, s.currentGeneration());
+        assertEquals(0xB1, s.bitmapGeneration());
+        assertArrayEquals(new long[] {0xA1, 0xA2, 0xA3, 0xA4}, s.history());
+        assertEquals(65536, s.outOfSyncBytes());
+        assertTrue(s.hasFlag(PeerMessage.State.FLAG_PRIMARY_AT_SPLIT));
+        assertTrue(s.hasFlag(PeerMessage.State.FLAG_CRASHED_PRIMARY));
+        assertFalse(s.hasFlag(PeerMessage.State.FLAG_DISCARD_MY_DATA));
+    }
+
+    @Test
+    void shouldRejectMalformedSyncStart() {
+        rejectsWith("SYNC_START payload of 8 bytes, expected 17", header(SYNC_START, 8));
+        rejectsWith("SYNC_START full byte 2, must be 0 or 1", frame(SYNC_START, int64(4096), int8(2), int64(0)));
+        rejectsWith("SYNC_START full byte 255, must be 0 or 1", frame(SYNC_START, int64(4096), int8(0xFF), int64(0)));
+    }
+
+    @Test
+    void shouldRejectOutOfSyncWithTooManyRuns() {
+        // Too long for 4096 runs: refused on the header, before the payload is buffered.
+        rejectsWith("OUT_OF_SYNC payload of 65555 bytes, expected 3 to 65539", header(OUT_OF_SYNC, 3 + 4097 * 16));
+        // A count over the limit in a frame that is short enough.
+        rejectsWith("OUT_OF_SYNC of 4097 runs exceeds the limit of 4096", outOfSync(1, 4097, 0, 4096));
+        rejectsWith("OUT_OF_SYNC of 65535 runs exceeds the limit of 4096", outOfSync(1, 0xFFFF));
+    }
+
+    @Test
+    void shouldRejectOutOfSyncWhoseCountDisagreesWithItsLength() {
+        rejectsWith("OUT_OF_SYNC payload of 2 bytes, expected 3 to 65539", frame(OUT_OF_SYNC, int8(1), int8(0)));
+        rejectsWith("OUT_OF_SYNC of 2 runs needs 32 bytes of runs, the payload has 16", outOfSync(1, 2, 0, 4096));
+        rejectsWith("OUT_OF_SYNC of 0 runs needs 0 bytes of runs, the payload has 16", outOfSync(1, 0, 0, 4096));
+        rejectsWith("OUT_OF_SYNC of 1 runs needs 16 bytes of runs, the payload has 20",
+                frame(OUT_OF_SYNC, int8(0), int16(1), int64(0), int64(4096), int32(0)));
+    }
+
+    @Test
+    void shouldRejectOutOfSyncRunsOutOfOrderOrOverlapping() {
+        rejectsWith("OUT_OF_SYNC run 1 at offset 0 starts before the end 12288 of run 0: runs must be sorted and"
+                + " must not overlap", outOfSync(0, 2, 8192, 4096, 0, 4096));
+        rejectsWith("OUT_OF_SYNC run 1 at offset 4096 starts before the end 8192 of run 0: runs must be sorted and"
+                + " must not overlap", outOfSync(0, 2, 0, 8192, 4096, 4096));
+        rejectsWith("OUT_OF_SYNC run 2 at offset 4096 starts before the end 4608 of run 1: runs must be sorted and"
+                + " must not overlap", outOfSync(1, 3, 0, 512, 4096, 512, 4096, 512));
+    }
+
+    @Test
+    void shouldRejectOutOfSyncRunsWithBadValues() {
+        rejectsWith("OUT_OF_SYNC run 0 at offset 0 has length 0, must be > 0", outOfSync(1, 1, 0, 0));
+        rejectsWith("OUT_OF_SYNC run 1 offset 18446744073709551615 exceeds the limit of 9223372036854775807",
+                outOfSync(1, 2, 0, 512, -1, 512));
+        rejectsWith("OUT_OF_SYNC run 0 length 9223372036854775808 exceeds the limit of 9223372036854775807",
+                outOfSync(1, 1, 0, Long.MIN_VALUE));
+        rejectsWith("OUT_OF_SYNC run 0 offset 9223372036854775807 + length 1 passes 9223372036854775807",
+                outOfSync(1, 1, Long.MAX_VALUE, 1));
+        rejectsWith("OUT_OF_SYNC last byte 2, must be 0 or 1", outOfSync(2, 1, 0, 512));
+        rejectsWith("OUT_OF_SYNC with no runs must be the last", outOfSync(0, 0));
+    }
+
+    @Test
+    void shouldAcceptOutOfSyncRunsThatTouch() {
+        channel.writeInbound(buf(outOfSync(0, 2, 0, 4096, 4096, 4096), outOfSync(1, 0)));
+        PeerMessage.OutOfSync m = channel.readInbound();
+        assertEquals(2, m.runCount());
+        assertEquals(4096, m.offset(1));
+        assertEquals(8192, m.totalBytes());
+        assertFalse(m.last());
+        assertEquals(new PeerMessage.OutOfSync(new long[0], true), channel.readInbound());
+    }
+
+    @Test
+    void shouldRejectDigestRequestWithBadBlockSize() {
+        for (int bad : new int[] {0, 256, 1000, 4097, 2 * 1024 * 1024, -1}) {
+            rejectsWith("DIGEST_REQUEST block size " + Integer.toUnsignedString(bad)
+                    + ", must be a power of two from 512 to 1048576", digestRequest(0, 4096, bad, 1, new byte[8]));
+        }
+    }
+
+    @Test
+    void shouldRejectDigestRequestWithBadSpan() {
+        rejectsWith("DIGEST_REQUEST length 0, must be 1 to 8388608", digestRequest(0, 0, 512, 1, new byte[1]));
+        rejectsWith("DIGEST_REQUEST length 8389120, must be 1 to 8388608",
+                digestRequest(0, 8 * 1024 * 1024 + 512, 512, 1, new byte[1]));
+        rejectsWith("DIGEST_REQUEST length 4294967295, must be 1 to 8388608", digestRequest(0, -1, 512, 1, new byte[1]));
+        rejectsWith("DIGEST_REQUEST offset 18446744073709551615 exceeds the limit of 9223372036854775807",
+                digestRequest(-1, 512, 512, 1, new byte[1]));
+        rejectsWith("DIGEST_REQUEST offset 9223372036854775296 + length 1024 passes 9223372036854775807",
+                digestRequest(Long.MAX_VALUE - 511, 1024, 512, 1, new byte[2]));
+    }
+
+    @Test
+    void shouldRejectDigestRequestWithBadDigests() {
+        rejectsWith("DIGEST_REQUEST digest length 0, must be 1 to 64", digestRequest(0, 4096, 4096, 0, new byte[1]));
+        rejectsWith("DIGEST_REQUEST digest length 65, must be 1 to 64", digestRequest(0, 4096, 4096, 65, new byte[65]));
+        // 9000 bytes in 4 KiB blocks: 3 blocks, the last partial
+        rejectsWith("DIGEST_REQUEST digests of 5 bytes, expected 6 (3 blocks x 2)",
+                digestRequest(0, 9000, 4096, 2, new byte[5]));
+        rejectsWith("DIGEST_REQUEST digests of 7 bytes, expected 6 (3 blocks x 2)",
+                digestRequest(0, 9000, 4096, 2, new byte[7]));
+        rejectsWith("DIGEST_REQUEST payload of 25 bytes, expected 26 to 1048601", frame(DIGEST_REQUEST, new byte[25]));
+        rejectsWith("DIGEST_REQUEST payload of 1048602 bytes, expected 26 to 1048601", header(DIGEST_REQUEST, 1048602));
+    }
+
+    @Test
+    void shouldDecodeDigestRequestWithAPartialLastBlock() {
+        channel.writeInbound(buf(digestRequest(1 << 20, 9000, 4096, 2, PeerBytes.hex("A1A2 B1B2 C1C2"))));
+        PeerMessage.DigestRequest r = channel.readInbound();
+        assertEquals(77, r.id());
+        assertEquals(3, r.blocks());
+        assertEquals(2, r.digestLength());
+        assertArrayEquals(PeerBytes.hex("C1C2"), r.digest(2));
+        assertTrue(r.digestEquals(1, PeerBytes.hex("B1B2")));
+        assertFalse(r.digestEquals(1, PeerBytes.hex("B1B3")));
+    }
+
+    @Test
+    void shouldRejectMalformedDigestReply() {
+        rejectsWith("DIGEST_REPLY block size 768, must be a power of two from 512 to 1048576",
+                digestReply(0, 4096, 768, new byte[1]));
+        rejectsWith("DIGEST_REPLY length 0, must be 1 to 8388608", digestReply(0, 0, 512, new byte[1]));
+        // 10 blocks of 512 need 2 bytes of bits
+        rejectsWith("DIGEST_REPLY differ bits of 1 bytes, expected 2 (10 blocks)", digestReply(0, 5120, 512, new byte[1]));
+        rejectsWith("DIGEST_REPLY differ bits of 3 bytes, expected 2 (10 blocks)", digestReply(0, 5120, 512, new byte[3]));
+        rejectsWith("DIGEST_REPLY differ has bits 0xfc set past block 9 in its last byte, must be 0",
+                digestReply(0, 5120, 512, new byte[] {0, (byte) 0xFF}));
+        rejectsWith("DIGEST_REPLY payload of 2073 bytes, expected 25 to 2072", header(DIGEST_REPLY, 2073));
+        rejectsWith("DIGEST_REPLY payload of 24 bytes, expected 25 to 2072", header(DIGEST_REPLY, 24));
+    }
+
+    @Test
+    void shouldDecodeDigestReplyBitsLsbFirst() {
+        channel.writeInbound(buf(digestReply(0, 5120, 512, new byte[] {0x09, 0x02})));
+        PeerMessage.DigestReply r = channel.readInbound();
+        assertEquals(10, r.blocks());
+        assertEquals(3, r.differingBlocks());
+        for (int block = 0; block < 10; block++) {
+            assertEquals(block == 0 || block == 3 || block == 9, r.differs(block), "block " + block);
+        }
+    }
+
+    @Test
+    void shouldTurnEveryGarbagePayloadOfTheNewTypesIntoAMessageOrACorruptFrame() {
+        java.util.Random random = new java.util.Random(42);
+        int[] types = {STATE, SYNC_START, OUT_OF_SYNC, DIGEST_REQUEST, DIGEST_REPLY, INVALIDATE_REQUEST};
+        for (int i = 0; i < 20_000; i++) {
+            int type = types[i % types.length];
+            PeerMessageType t = PeerMessageType.ofCode(type);
+            int min = PeerWire.minPayloadLength(t);
+            byte[] payload = new byte[min + random.nextInt(Math.min(PeerWire.maxPayloadLength(t) - min, 80) + 1)];
+            random.nextBytes(payload);
+            if (random.nextBoolean() && payload.length > 3) {
+                payload[0] &= 1;      // a valid boolean more often than not
+                payload[1] = 0;       // and small counts
+            }
+            EmbeddedChannel ch = new EmbeddedChannel(new PeerFrameDecoder());
+            try {
+                ch.writeInbound(Unpooled.wrappedBuffer(frame(type, payload)));
+            } catch (CorruptedFrameException expected) {
+                assertNull(ch.readInbound());
+            }
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void shouldRejectMalformedInvalidateRequest() {
+        rejectsWith("INVALIDATE_REQUEST reason of 2000 bytes exceeds the limit of 1024",
+                frame(INVALIDATE_REQUEST, int16(2000), new byte[8]));
+        rejectsWith("INVALIDATE_REQUEST payload has 2 bytes after its last field",
+                frame(INVALIDATE_REQUEST, string("why"), new byte[2]));
+        rejectsWith("INVALIDATE_REQUEST reason of 3 bytes is not valid UTF-8",
+                frame(INVALIDATE_REQUEST, string(PeerBytes.hex("6f6bff"))));
+        rejectsWith("INVALIDATE_REQUEST payload of 1027 bytes, expected 2 to 1026",
+                frame(INVALIDATE_REQUEST, string(new byte[1025])));
+        rejectsWith("INVALIDATE_REQUEST payload of 1 bytes, expected 2 to 1026", frame(INVALIDATE_REQUEST, int8(0)));
     }
 
     /** A fresh channel: after an error the old decoder discards everything. */
@@ -318,17 +546,18 @@ class PeerFrameDecoderTest {
     @Test
     void shouldRejectTrailingBytesInHelloOfThisVersion() {
         assertMentions(rejects(CorruptedFrameException.class,
-                hello(concat(helloPayload(1, utf8("r0"), utf8("alpha"), counting(32)), new byte[1]))),
-                "HELLO payload has 1 bytes after its last field");
+                hello(concat(helloPayload(PeerWire.PROTOCOL_VERSION, utf8("r0"), utf8("alpha"), counting(32)),
+                        new byte[1]))), "HELLO payload has 1 bytes after its last field");
     }
 
     @Test
     void shouldReadHelloOfALaterVersionAndSkipItsNewFields() {
-        channel.writeInbound(buf(hello(concat(helloPayload(2, utf8("r0"), utf8("alpha"), counting(32)), pattern(50))),
+        int later = PeerWire.PROTOCOL_VERSION + 1;
+        channel.writeInbound(buf(hello(concat(helloPayload(later, utf8("r0"), utf8("alpha"), counting(32)), pattern(50))),
                 frame(RECV_ACK, int64(3))));
 
         PeerMessage.Hello h = channel.readInbound();
-        assertEquals(2, h.protocolVersion());
+        assertEquals(later, h.protocolVersion());
         assertEquals("alpha", h.node());
         assertEquals(new PeerMessage.RecvAck(3), channel.readInbound(), "the next frame starts after the new fields");
     }

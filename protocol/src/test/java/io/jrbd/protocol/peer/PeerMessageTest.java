@@ -16,6 +16,7 @@ import io.netty.buffer.Unpooled;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** What the message constructors and the enums promise, independently of the codec. */
 class PeerMessageTest {
@@ -47,7 +48,7 @@ class PeerMessageTest {
 
     @Test
     void shouldKeepTheWireCodesOfEveryType() {
-        int[] codes = {1, 2, 3, 4, 10, 11, 12, 13, 20, 21, 22, 30, 31, 40, 41, 50};
+        int[] codes = {1, 2, 3, 4, 10, 11, 12, 13, 20, 21, 22, 30, 31, 40, 41, 42, 43, 44, 45, 50};
         PeerMessageType[] types = PeerMessageType.values();
         assertEquals(codes.length, types.length);
         Set<Integer> seen = new HashSet<>();
@@ -97,14 +98,187 @@ class PeerMessageTest {
         assertFalse(auth.toString().contains("0"), "AUTH must not print the proof: " + auth);
     }
 
+    private static PeerMessage.State state(long size, long[] history, long outOfSyncBytes, int flags) {
+        return new PeerMessage.State(PeerRole.Secondary, DiskState.UpToDate, size, 0, 0, 0, 0, 0, history,
+                outOfSyncBytes, flags);
+    }
+
+    private static void rejects(String message, Executable constructor) {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, constructor).getMessage());
+    }
+
     @Test
     void shouldCheckStateFields() {
-        assertThrows(IllegalArgumentException.class,
-                () -> new PeerMessage.State(null, DiskState.UpToDate, 0, 0, 0, 0, 0, 0));
-        assertThrows(IllegalArgumentException.class,
-                () -> new PeerMessage.State(PeerRole.Primary, null, 0, 0, 0, 0, 0, 0));
-        assertThrows(IllegalArgumentException.class,
-                () -> new PeerMessage.State(PeerRole.Primary, DiskState.UpToDate, -1, 0, 0, 0, 0, 0));
+        rejects("STATE role null and disk UpToDate must not be null",
+                () -> new PeerMessage.State(null, DiskState.UpToDate, 0, 0, 0, 0, 0, 0, new long[4], 0, 0));
+        rejects("STATE role Primary and disk null must not be null",
+                () -> new PeerMessage.State(PeerRole.Primary, null, 0, 0, 0, 0, 0, 0, new long[4], 0, 0));
+        rejects("STATE size 18446744073709551615 exceeds the limit of 9223372036854775807",
+                () -> state(-1, new long[4], 0, 0));
+        rejects("STATE history is null, must be exactly 4", () -> state(0, null, 0, 0));
+        rejects("STATE history is 3 generations, must be exactly 4", () -> state(0, new long[3], 0, 0));
+        rejects("STATE history is 5 generations, must be exactly 4", () -> state(0, new long[5], 0, 0));
+        rejects("STATE outOfSyncBytes 18446744073709551615 exceeds the limit of 9223372036854775807",
+                () -> state(0, new long[4], -1, 0));
+        rejects("STATE flags 0x30 outside the known flags 0xf", () -> state(0, new long[4], 0, 0x30));
+        rejects("STATE flag JUST_CREATED with generations 0000000000000000:0000000000000000:0000000000000000:"
+                + "0000000000000000:0000000000000000:0000000000000001, must all be zero",
+                () -> state(0, new long[] {0, 0, 0, 1}, 0, PeerMessage.State.FLAG_JUST_CREATED));
+        assertEquals(PeerMessage.State.FLAG_JUST_CREATED, state(0, new long[4], 0, 8).flags());
+    }
+
+    @Test
+    void shouldNumberTheStateFlagsAsDocumented() {
+        assertEquals(1, PeerMessage.State.FLAG_CRASHED_PRIMARY);
+        assertEquals(2, PeerMessage.State.FLAG_DISCARD_MY_DATA);
+        assertEquals(4, PeerMessage.State.FLAG_PRIMARY_AT_SPLIT);
+        assertEquals(8, PeerMessage.State.FLAG_JUST_CREATED);
+        assertEquals(0xF, PeerMessage.State.KNOWN_FLAGS);
+    }
+
+    @Test
+    void shouldKeepStateHistoryToItself() {
+        long[] history = {1, 2, 3, 4};
+        PeerMessage.State s = new PeerMessage.State(PeerRole.Primary, DiskState.UpToDate, 4096, 9, 1, 9,
+                0xABCDEF0123456789L, 0x10, history, 512, PeerMessage.State.FLAG_PRIMARY_AT_SPLIT);
+        history[0] = 99;
+        s.history()[1] = 99;
+        assertArrayEquals(new long[] {1, 2, 3, 4}, s.history());
+        assertEquals(3, s.history(2));
+        PeerMessage.State same = new PeerMessage.State(PeerRole.Primary, DiskState.UpToDate, 4096, 9, 1, 9,
+                0xABCDEF0123456789L, 0x10, new long[] {1, 2, 3, 4}, 512, PeerMessage.State.FLAG_PRIMARY_AT_SPLIT);
+        assertEquals(same, s);
+        assertEquals(same.hashCode(), s.hashCode());
+        assertNotEquals(s, new PeerMessage.State(PeerRole.Primary, DiskState.UpToDate, 4096, 9, 1, 9,
+                0xABCDEF0123456789L, 0x10, new long[] {1, 2, 3, 5}, 512, PeerMessage.State.FLAG_PRIMARY_AT_SPLIT));
+        assertEquals("STATE role=Primary disk=UpToDate size=4096 appliedSeq=9 journal=1..9"
+                + " generations=ABCDEF0123456789:0000000000000010:0000000000000001:0000000000000002"
+                + ":0000000000000003:0000000000000004 outOfSync=512 flags=0x4", s.toString());
+    }
+
+    @Test
+    void shouldCheckSyncStartFields() {
+        rejects("SYNC_START totalBytes 18446744073709551615 exceeds the limit of 9223372036854775807",
+                () -> new PeerMessage.SyncStart(-1, true, 0));
+        PeerMessage.SyncStart s = new PeerMessage.SyncStart(4096, false, 0xAB);
+        assertFalse(s.full());
+        assertEquals(0xAB, s.syncGeneration());
+        assertEquals("SYNC_START totalBytes=4096 bitmap syncGeneration=00000000000000AB", s.toString());
+    }
+
+    @Test
+    void shouldCheckOutOfSyncRuns() {
+        rejects("OUT_OF_SYNC runs is null", () -> new PeerMessage.OutOfSync(null, true));
+        rejects("OUT_OF_SYNC runs has 3 values, must be (offset, length) pairs",
+                () -> new PeerMessage.OutOfSync(new long[3], true));
+        rejects("OUT_OF_SYNC of 4097 runs exceeds the limit of 4096",
+                () -> new PeerMessage.OutOfSync(new long[2 * 4097], true));
+        rejects("OUT_OF_SYNC with no runs must be the last", () -> new PeerMessage.OutOfSync(new long[0], false));
+        rejects("OUT_OF_SYNC run 0 at offset 0 has length -5, must be > 0",
+                () -> new PeerMessage.OutOfSync(new long[] {0, -5}, true));
+        rejects("OUT_OF_SYNC run 0 offset 18446744073709551615 exceeds the limit of 9223372036854775807",
+                () -> new PeerMessage.OutOfSync(new long[] {-1, 5}, true));
+        rejects("OUT_OF_SYNC run 1 at offset 100 starts before the end 200 of run 0: runs must be sorted and must"
+                + " not overlap", () -> new PeerMessage.OutOfSync(new long[] {100, 100, 100, 100}, true));
+    }
+
+    @Test
+    void shouldKeepOutOfSyncRunsToThemselves() {
+        long[] runs = {0, 512, 4096, 1024};
+        PeerMessage.OutOfSync m = new PeerMessage.OutOfSync(runs, false);
+        runs[0] = 7;
+        m.runs()[1] = 7;
+        assertArrayEquals(new long[] {0, 512, 4096, 1024}, m.runs());
+        assertEquals(2, m.runCount());
+        assertEquals(4096, m.offset(1));
+        assertEquals(1024, m.length(1));
+        assertEquals(1536, m.totalBytes());
+        assertThrows(IndexOutOfBoundsException.class, () -> m.offset(2));
+        assertEquals(new PeerMessage.OutOfSync(new long[] {0, 512, 4096, 1024}, false), m);
+        assertNotEquals(new PeerMessage.OutOfSync(new long[] {0, 512, 4096, 1024}, true), m);
+        assertEquals(new PeerMessage.OutOfSync(new long[] {0, 512, 4096, 1024}, false).hashCode(), m.hashCode());
+        assertEquals("OUT_OF_SYNC runs=2 bytes=1536 span=0..5120", m.toString());
+        assertEquals("OUT_OF_SYNC runs=0 bytes=0 last", new PeerMessage.OutOfSync(new long[0], true).toString());
+    }
+
+    @Test
+    void shouldCheckDigestRequestFields() {
+        rejects("DIGEST_REQUEST block size 4095, must be a power of two from 512 to 1048576",
+                () -> new PeerMessage.DigestRequest(1, 0, 4096, 4095, new byte[1]));
+        rejects("DIGEST_REQUEST length 0, must be 1 to 8388608",
+                () -> new PeerMessage.DigestRequest(1, 0, 0, 4096, new byte[1]));
+        rejects("DIGEST_REQUEST length 4294963200, must be 1 to 8388608",
+                () -> new PeerMessage.DigestRequest(1, 0, -4096, 4096, new byte[1]));
+        rejects("DIGEST_REQUEST offset 9223372036854775807 + length 1 passes 9223372036854775807",
+                () -> new PeerMessage.DigestRequest(1, Long.MAX_VALUE, 1, 4096, new byte[1]));
+        rejects("DIGEST_REQUEST digests is null", () -> new PeerMessage.DigestRequest(1, 0, 4096, 4096, null));
+        rejects("DIGEST_REQUEST digests of 0 bytes for 2 blocks, must be 2 x a digest length of 1 to 64",
+                () -> new PeerMessage.DigestRequest(1, 0, 8192, 4096, new byte[0]));
+        rejects("DIGEST_REQUEST digests of 3 bytes for 2 blocks, must be 2 x a digest length of 1 to 64",
+                () -> new PeerMessage.DigestRequest(1, 0, 8192, 4096, new byte[3]));
+        rejects("DIGEST_REQUEST digests of 130 bytes for 2 blocks, must be 2 x a digest length of 1 to 64",
+                () -> new PeerMessage.DigestRequest(1, 0, 8192, 4096, new byte[130]));
+    }
+
+    @Test
+    void shouldSplitDigestsByBlock() {
+        byte[] digests = PeerBytes.pattern(3 * 32);
+        PeerMessage.DigestRequest r = new PeerMessage.DigestRequest(9, 4096, 2 * 4096 + 100, 4096, digests);
+        digests[0] ^= 1;
+        assertEquals(3, r.blocks());
+        assertEquals(32, r.digestLength());
+        assertArrayEquals(PeerBytes.pattern(96), r.digests());
+        assertArrayEquals(java.util.Arrays.copyOfRange(PeerBytes.pattern(96), 64, 96), r.digest(2));
+        assertThrows(IndexOutOfBoundsException.class, () -> r.digest(3));
+        assertEquals(new PeerMessage.DigestRequest(9, 4096, 2 * 4096 + 100, 4096, PeerBytes.pattern(96)), r);
+        assertEquals("DIGEST_REQUEST id=9 offset=4096 length=8292 blockSize=4096 blocks=3 digestLength=32",
+                r.toString());
+    }
+
+    @Test
+    void shouldCheckDigestReplyFields() {
+        rejects("DIGEST_REPLY block size 2097152, must be a power of two from 512 to 1048576",
+                () -> new PeerMessage.DigestReply(1, 0, 4096, 2 << 20, new byte[1]));
+        rejects("DIGEST_REPLY length 8388609, must be 1 to 8388608",
+                () -> new PeerMessage.DigestReply(1, 0, (8 << 20) + 1, 512, new byte[2049]));
+        rejects("DIGEST_REPLY differ is null, must be exactly 2 for 9 blocks",
+                () -> new PeerMessage.DigestReply(1, 0, 9 * 512, 512, null));
+        rejects("DIGEST_REPLY differ is 1 bytes, must be exactly 2 for 9 blocks",
+                () -> new PeerMessage.DigestReply(1, 0, 9 * 512, 512, new byte[1]));
+        rejects("DIGEST_REPLY differ has bits 0x80 set past block 8 in its last byte, must be 0",
+                () -> new PeerMessage.DigestReply(1, 0, 9 * 512, 512, new byte[] {0, (byte) 0x81}));
+        rejects("DIGEST_REPLY block 9 marked differing, outside 0..8",
+                () -> PeerMessage.DigestReply.of(1, 0, 9 * 512, 512, java.util.BitSet.valueOf(new long[] {1L << 9})));
+    }
+
+    @Test
+    void shouldReadDigestReplyBits() {
+        java.util.BitSet differing = new java.util.BitSet();
+        differing.set(0);
+        differing.set(8);
+        differing.set(15);
+        PeerMessage.DigestReply r = PeerMessage.DigestReply.of(4, 0, 16 * 4096, 4096, differing);
+        assertArrayEquals(new byte[] {0x01, (byte) 0x81}, r.differ());
+        assertEquals(16, r.blocks());
+        assertEquals(3, r.differingBlocks());
+        assertTrue(r.differs(15));
+        assertFalse(r.differs(14));
+        assertThrows(IndexOutOfBoundsException.class, () -> r.differs(16));
+        assertThrows(IndexOutOfBoundsException.class, () -> r.differs(-1));
+        r.differ()[0] = 0;
+        assertTrue(r.differs(0), "the message keeps its own bits");
+        assertEquals(new PeerMessage.DigestReply(4, 0, 16 * 4096, 4096, new byte[] {0x01, (byte) 0x81}), r);
+        assertEquals("DIGEST_REPLY id=4 offset=0 length=65536 blockSize=4096 differing=3/16", r.toString());
+        assertEquals(0, PeerMessage.DigestReply.of(4, 0, 100, 512, new java.util.BitSet()).differingBlocks());
+    }
+
+    @Test
+    void shouldCapInvalidateRequestReasons() {
+        rejects("INVALIDATE_REQUEST reason of 1025 bytes exceeds the limit of 1024; use InvalidateRequest.truncating",
+                () -> new PeerMessage.InvalidateRequest("x".repeat(1025)));
+        rejects("INVALIDATE_REQUEST reason is null", () -> new PeerMessage.InvalidateRequest(null));
+        assertEquals(1024, utf8(PeerMessage.InvalidateRequest.truncating("x".repeat(5000)).reason()).length);
+        assertEquals("InvalidateRequest[reason=admin]", new PeerMessage.InvalidateRequest("admin").toString());
     }
 
     @Test
@@ -119,7 +293,6 @@ class PeerMessageTest {
         assertThrows(IllegalArgumentException.class, () -> new PeerMessage.Trim(1, 0, -1));
         assertThrows(IllegalArgumentException.class, () -> new PeerMessage.Trim(1, Long.MAX_VALUE, 1));
         assertThrows(IllegalArgumentException.class, () -> new PeerMessage.Zeroes(1, 0, 1, 4));
-        assertThrows(IllegalArgumentException.class, () -> new PeerMessage.SyncStart(-1));
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -39,12 +40,21 @@ import java.util.function.Function;
  * <pre>
  * [resource]   name, size, protocol = "C"
  * [net]        shared-secret (required), ping-interval = "10s", ping-timeout = "500ms", timeout = "6s",
- *              connect-interval = "10s", ko-count = 7, send-buffer = "8M", journal-size = "64M"
- * [nodes.NAME] replication, nbd, disk, meta-disk, control-socket = "/run/jrbd/jrbd.sock"   (exactly two)
+ *              connect-interval = "10s", ko-count = 7, send-buffer = "8M", journal-size = "64M",
+ *              after-sb-0pri / after-sb-1pri / after-sb-2pri = "disconnect", on-congestion = "block",
+ *              congestion-fill = 0, congestion-extents = al-extents, verify-alg = "crc32c", csums-alg = ""
+ * [disk]       al-extents = 1237, resync-rate = "250K", c-plan-ahead = "2s", c-fill-target = 0,
+ *              c-delay-target = "1s", c-max-rate = "100M", c-min-rate = "250K", fencing = "dont-care"
+ * [handlers]   split-brain, fence-peer, unfence-peer, before-resync-target, after-resync-target,
+ *              pri-lost-after-sb, out-of-sync (absolute paths of executables), handler-timeout = "60s"
+ * [nodes.NAME] replication, nbd, disk, meta-disk (a path or "internal"),
+ *              control-socket = "/run/jrbd/jrbd.sock"   (exactly two)
  * </pre>
  *
- * <p>Every problem is a {@link ConfigException} naming the file, the dotted key and the value; unknown
- * keys are errors, so a typo never silently falls back to a default. The first problem found is reported.
+ * <p>Only {@code [resource]}, {@code [net]} and {@code [nodes]} are required. Every problem is a
+ * {@link ConfigException} naming the file, the dotted key and the value; unknown keys are errors, so a
+ * typo never silently falls back to a default. The first problem found is reported; that the handlers
+ * exist and are executable is checked last.
  */
 public final class ConfigLoader {
     private ConfigLoader() {
@@ -55,10 +65,14 @@ public final class ConfigLoader {
 
     private static final TomlMapper TOML = new TomlMapper();
 
-    private static final Set<String> TOP_KEYS = keys("resource", "net", "nodes");
+    private static final Set<String> TOP_KEYS = keys("resource", "net", "disk", "handlers", "nodes");
     private static final Set<String> RESOURCE_KEYS = keys("name", "size", "protocol");
     private static final Set<String> NET_KEYS = keys("shared-secret", "ping-interval", "ping-timeout", "timeout",
-            "connect-interval", "ko-count", "send-buffer", "journal-size");
+            "connect-interval", "ko-count", "send-buffer", "journal-size", "after-sb-0pri", "after-sb-1pri",
+            "after-sb-2pri", "on-congestion", "congestion-fill", "congestion-extents", "verify-alg", "csums-alg");
+    private static final Set<String> DISK_KEYS = keys("al-extents", "resync-rate", "c-plan-ahead", "c-fill-target",
+            "c-delay-target", "c-max-rate", "c-min-rate", "fencing");
+    private static final Set<String> HANDLER_KEYS = handlerKeys();
     private static final Set<String> NODE_KEYS = keys("replication", "nbd", "disk", "meta-disk", "control-socket");
 
     /**
@@ -200,6 +214,19 @@ public final class ConfigLoader {
                 net.size("send-buffer", NetOptions.DEFAULT_SEND_BUFFER),
                 net.size("journal-size", NetOptions.DEFAULT_JOURNAL_SIZE));
 
+        Table diskTable = top.table("disk");
+        diskTable.checkKeys(DISK_KEYS);
+        DiskOptions diskOptions = diskOptions(diskTable);
+        ResyncOptions resync = resyncOptions(diskTable);
+        SplitBrainPolicy splitBrain = SplitBrainPolicy.parse(net.string("after-sb-0pri", false),
+                net.string("after-sb-1pri", false), net.string("after-sb-2pri", false));
+        CongestionOptions congestion = congestionOptions(net, diskOptions.alExtents());
+        ChecksumOptions checksums = ChecksumOptions.parse(net.string("verify-alg", false), net.string("csums-alg", false));
+
+        Table handlersTable = top.table("handlers");
+        handlersTable.checkKeys(HANDLER_KEYS);
+        Handlers handlers = handlers(handlersTable);
+
         Table nodesTable = top.table("nodes");
         if (nodesTable.node.size() != ResourceConfig.NODES) {
             throw ResourceConfig.wrongNodeCount(nodesTable.node.size());
@@ -212,11 +239,58 @@ public final class ConfigLoader {
             InetSocketAddress replication = n.address("replication");
             InetSocketAddress nbd = n.address("nbd");
             Path disk = n.path("disk", null);
-            Path metaDisk = n.path("meta-disk", null);
+            Path metaDisk = NodeConfig.INTERNAL.equals(n.string("meta-disk", true)) ? null : n.path("meta-disk", null);
             Path controlSocket = n.path("control-socket", NodeConfig.DEFAULT_CONTROL_SOCKET);
             nodes.put(nodeName, new NodeConfig(nodeName, replication, nbd, disk, metaDisk, controlSocket));
         }
-        return new ResourceConfig(name, size, protocol, options, nodes, file);
+        ResourceConfig config = new ResourceConfig(name, size, protocol, options, splitBrain, congestion, checksums,
+                diskOptions, resync, handlers, nodes, file);
+        handlers.checkInstalled();
+        return config;
+    }
+
+    private static DiskOptions diskOptions(Table disk) {
+        String fencing = disk.string("fencing", false);
+        return new DiskOptions(disk.integer("al-extents", DiskOptions.DEFAULT_AL_EXTENTS),
+                fencing == null ? DiskOptions.Fencing.DONT_CARE : disk.parse("fencing", fencing, DiskOptions.Fencing::parse));
+    }
+
+    private static ResyncOptions resyncOptions(Table disk) {
+        return new ResyncOptions(
+                disk.rate("resync-rate", ResyncOptions.DEFAULT_RESYNC_RATE),
+                disk.duration("c-plan-ahead", ResyncOptions.DEFAULT_PLAN_AHEAD),
+                disk.size("c-fill-target", ResyncOptions.DEFAULT_FILL_TARGET),
+                disk.duration("c-delay-target", ResyncOptions.DEFAULT_DELAY_TARGET),
+                disk.rate("c-max-rate", ResyncOptions.DEFAULT_MAX_RATE),
+                disk.rate("c-min-rate", ResyncOptions.DEFAULT_MIN_RATE));
+    }
+
+    /** The congestion keys of {@code [net]}; {@code congestion-extents} defaults to {@code al-extents}, as in DRBD. */
+    private static CongestionOptions congestionOptions(Table net, int alExtents) {
+        String onCongestion = net.string("on-congestion", false);
+        return new CongestionOptions(onCongestion == null ? CongestionOptions.OnCongestion.BLOCK
+                : net.parse("on-congestion", onCongestion, CongestionOptions.OnCongestion::parse),
+                net.size("congestion-fill", 0L),
+                net.integer("congestion-extents", alExtents));
+    }
+
+    private static Handlers handlers(Table table) {
+        Map<Handlers.Handler, Path> programs = new EnumMap<>(Handlers.Handler.class);
+        for (Handlers.Handler h : Handlers.Handler.values()) {
+            if (table.has(h.spelling())) {
+                programs.put(h, table.path(h.spelling(), null));
+            }
+        }
+        return new Handlers(programs, table.duration("handler-timeout", Handlers.DEFAULT_TIMEOUT));
+    }
+
+    private static Set<String> handlerKeys() {
+        List<String> keys = new ArrayList<>();
+        for (Handlers.Handler h : Handlers.Handler.values()) {
+            keys.add(h.spelling());
+        }
+        keys.add("handler-timeout");
+        return keys(keys.toArray(new String[0]));
     }
 
     /** One TOML table and its dotted path, with typed getters whose errors name the key. */
@@ -227,6 +301,10 @@ public final class ConfigLoader {
         Table(ObjectNode node, String path) {
             this.node = node;
             this.path = path;
+        }
+
+        boolean has(String k) {
+            return node.has(k);
         }
 
         String key(String k) {
@@ -291,6 +369,19 @@ public final class ConfigLoader {
                 return parse(k, v.asText(), Sizes::parse);
             }
             throw new ConfigException(key(k), "'" + v.asText() + "' is not a size: use bytes or a number with K, M, G or T");
+        }
+
+        /** "250K", "250K/s" or a TOML integer of bytes per second. */
+        long rate(String k, long dflt) {
+            JsonNode v = node.get(k);
+            if (v == null) {
+                return dflt;
+            }
+            if (v.isTextual() || v.isIntegralNumber()) {
+                return parse(k, v.asText(), Sizes::parseRate);
+            }
+            throw new ConfigException(key(k), "'" + v.asText()
+                    + "' is not a rate: use bytes per second or a number with K, M, G or T, optionally followed by /s");
         }
 
         Duration duration(String k, Duration dflt) {

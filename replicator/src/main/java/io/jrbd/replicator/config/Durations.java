@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 /**
  * Parses durations as they are written in resource files: {@code 500ms}, {@code 10s}, {@code 2m}.
  * A unit is required: DRBD counts some timeouts in tenths of a second, so a bare {@code 60} would be
- * read differently by different people.
+ * read differently by different people. Zero alone ({@code 0}) needs none.
  */
 public final class Durations {
     private Durations() {
@@ -16,8 +16,11 @@ public final class Durations {
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)", Pattern.CASE_INSENSITIVE);
 
-    /** "500ms", "10s", "2m"; anything else throws {@link IllegalArgumentException} naming the text. */
+    /** "500ms", "10s", "2m" or "0"; anything else throws {@link IllegalArgumentException} naming the text. */
     public static Duration parse(String text) {
+        if (text.trim().equals("0")) {
+            return Duration.ZERO;
+        }
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("'" + text + "' is not a duration (use ms, s or m)");

@@ -14,13 +14,18 @@ import java.util.regex.Pattern;
  *                       an IP literal, never a wildcard
  * @param nbd            where this node serves the device over NBD while it is Primary
  * @param disk           the backing file or block device (absolute)
- * @param metaDisk       the metadata file or device (absolute, not the disk)
+ * @param metaDisk       the metadata file or device (absolute, not the disk), or null for internal
+ *                       metadata ({@code meta-disk = "internal"}: at the end of {@code disk}); see
+ *                       {@link #internalMetadata()}
  * @param controlSocket  the daemon's Unix socket (absolute); the same for every resource of a node
  */
 public record NodeConfig(String name, InetSocketAddress replication, InetSocketAddress nbd, Path disk, Path metaDisk,
                          Path controlSocket) {
     /** Where the control socket is when a node's table does not say. */
     public static final Path DEFAULT_CONTROL_SOCKET = Path.of("/run/jrbd/jrbd.sock");
+
+    /** The {@code meta-disk} value that puts the metadata at the end of the disk, as DRBD's {@code meta-disk internal}. */
+    public static final String INTERNAL = "internal";
 
     /** sun_path holds 108 bytes including the terminating NUL. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -47,16 +52,27 @@ public record NodeConfig(String name, InetSocketAddress replication, InetSocketA
             throw new ConfigException(key + "nbd", "missing");
         }
         checkAbsolute(key + "disk", disk);
-        checkAbsolute(key + "meta-disk", metaDisk);
+        if (metaDisk != null && !metaDisk.isAbsolute()) {
+            throw new ConfigException(key + "meta-disk", "'" + metaDisk + "' is not an absolute path (or " + INTERNAL + ")");
+        }
         checkAbsolute(key + "control-socket", controlSocket);
-        if (disk.normalize().equals(metaDisk.normalize())) {
-            throw new ConfigException(key + "meta-disk", "'" + metaDisk + "' is also the disk; metadata needs its own file or device");
+        if (metaDisk != null && disk.normalize().equals(metaDisk.normalize())) {
+            throw new ConfigException(key + "meta-disk", "'" + metaDisk + "' is also the disk; metadata needs its own file or device"
+                    + " (or " + INTERNAL + ", at the end of the disk)");
         }
         int socketBytes = controlSocket.toString().getBytes(StandardCharsets.UTF_8).length;
         if (socketBytes > MAX_SOCKET_PATH_BYTES) {
             throw new ConfigException(key + "control-socket", "'" + controlSocket + "' is " + socketBytes
                     + " bytes long; a Unix socket path has at most " + MAX_SOCKET_PATH_BYTES);
         }
+    }
+
+    /**
+     * Whether the metadata is at the end of {@link #disk()} ({@code meta-disk = "internal"}); then
+     * {@link #metaDisk()} is null.
+     */
+    public boolean internalMetadata() {
+        return metaDisk == null;
     }
 
     private static void checkAbsolute(String key, Path path) {
@@ -71,6 +87,6 @@ public record NodeConfig(String name, InetSocketAddress replication, InetSocketA
     @Override
     public String toString() {
         return "NodeConfig[" + name + ", replication=" + Addresses.format(replication) + ", nbd=" + Addresses.format(nbd)
-                + ", disk=" + disk + ", metaDisk=" + metaDisk + ", controlSocket=" + controlSocket + "]";
+                + ", disk=" + disk + ", metaDisk=" + (metaDisk == null ? INTERNAL : metaDisk) + ", controlSocket=" + controlSocket + "]";
     }
 }

@@ -11,22 +11,37 @@ import java.util.regex.Pattern;
 
 /**
  * One replicated device, as one {@code *.toml} file describes it: its name, size, replication
- * protocol, network options and exactly two nodes.
+ * protocol, the options of its {@code [net]}, {@code [disk]} and {@code [handlers]} tables, and
+ * exactly two nodes. Options whose table is absent have their defaults (DRBD's where DRBD has one).
  *
- * @param name      the resource name ({@code r0}), unique among a node's resources; also the NBD export name
- * @param size      the device size in bytes, a positive multiple of 512
- * @param protocol  when writes complete (A, B or C)
- * @param net       peer authentication, timers, buffers
- * @param nodes     the nodes by name, in name order (unmodifiable)
- * @param source    the file this was read from, or null when built in code; named in error messages
+ * @param name        the resource name ({@code r0}), unique among a node's resources; also the NBD export name
+ * @param size        the device size in bytes, a positive multiple of 512
+ * @param protocol    when writes complete (A, B or C)
+ * @param net         peer authentication, timers, buffers
+ * @param splitBrain  {@code after-sb-0pri/1pri/2pri} of {@code [net]}
+ * @param congestion  {@code on-congestion}, {@code congestion-fill}, {@code congestion-extents} of {@code [net]}
+ * @param checksums   {@code verify-alg}, {@code csums-alg} of {@code [net]}
+ * @param disk        {@code al-extents}, {@code fencing} of {@code [disk]}
+ * @param resync      the resync rate controller ({@code resync-rate}, {@code c-*}) of {@code [disk]}
+ * @param handlers    the {@code [handlers]} programs and their timeout
+ * @param nodes       the nodes by name, in name order (unmodifiable)
+ * @param source      the file this was read from, or null when built in code; named in error messages
  */
-public record ResourceConfig(String name, long size, Protocol protocol, NetOptions net, Map<String, NodeConfig> nodes,
-                             Path source) {
+public record ResourceConfig(String name, long size, Protocol protocol, NetOptions net, SplitBrainPolicy splitBrain,
+                             CongestionOptions congestion, ChecksumOptions checksums, DiskOptions disk,
+                             ResyncOptions resync, Handlers handlers, Map<String, NodeConfig> nodes, Path source) {
     /** Nodes per resource; more peers may come later, as in DRBD 9. */
     public static final int NODES = 2;
     public static final long SECTOR = 512;
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+
+    /** A resource with the default split-brain, congestion, checksum, disk, resync and handler options. */
+    public ResourceConfig(String name, long size, Protocol protocol, NetOptions net, Map<String, NodeConfig> nodes,
+                          Path source) {
+        this(name, size, protocol, net, SplitBrainPolicy.DEFAULT, CongestionOptions.defaults(DiskOptions.DEFAULT_AL_EXTENTS),
+                ChecksumOptions.DEFAULTS, DiskOptions.DEFAULTS, ResyncOptions.DEFAULTS, Handlers.NONE, nodes, source);
+    }
 
     public ResourceConfig {
         if (name == null) {
@@ -45,6 +60,12 @@ public record ResourceConfig(String name, long size, Protocol protocol, NetOptio
         if (net == null) {
             throw new ConfigException("net", "missing");
         }
+        requirePresent("net", splitBrain);
+        requirePresent("net", congestion);
+        requirePresent("net", checksums);
+        requirePresent("disk", disk);
+        requirePresent("disk", resync);
+        requirePresent("handlers", handlers);
         if (nodes == null || nodes.size() != NODES) {
             throw wrongNodeCount(nodes == null ? 0 : nodes.size());
         }
@@ -67,6 +88,30 @@ public record ResourceConfig(String name, long size, Protocol protocol, NetOptio
             }
         }
         nodes = Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
+        checkAcrossTables(protocol, splitBrain, congestion, disk, nodes);
+    }
+
+    /** The rules that tie one table's setting to another's: DRBD's, and that a named node exists. */
+    private static void checkAcrossTables(Protocol protocol, SplitBrainPolicy splitBrain, CongestionOptions congestion,
+                                          DiskOptions disk, Map<String, NodeConfig> nodes) {
+        if (splitBrain.discardNode() != null && !nodes.containsKey(splitBrain.discardNode())) {
+            throw new ConfigException(SplitBrainPolicy.KEY_0PRI, "'" + splitBrain.noPrimarySpelling()
+                    + "' names no node of this resource (its nodes are " + String.join(", ", nodes.keySet()) + ")");
+        }
+        if (congestion.pullAhead() && protocol != Protocol.A) {
+            throw new ConfigException(CongestionOptions.KEY_ON_CONGESTION, "'" + congestion.onCongestion().spelling()
+                    + "' needs resource.protocol A, found " + protocol + " (as in DRBD: under B and C a write waits for the peer)");
+        }
+        if (disk.fencing() == DiskOptions.Fencing.RESOURCE_AND_STONITH && protocol == Protocol.A) {
+            throw new ConfigException(DiskOptions.KEY_FENCING, "'" + disk.fencing().spelling()
+                    + "' needs resource.protocol B or C, found A (as in DRBD: under A the peer may lack acknowledged writes)");
+        }
+    }
+
+    private static void requirePresent(String table, Object options) {
+        if (options == null) {
+            throw new ConfigException(table, "missing");
+        }
     }
 
     static ConfigException wrongNodeCount(int found) {

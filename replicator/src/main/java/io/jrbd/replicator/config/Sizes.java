@@ -4,7 +4,10 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses sizes the way DRBD administrators write them: 4096, 512K, 100M, 1G, 2T (powers of 1024). */
+/**
+ * Parses sizes the way DRBD administrators write them: 4096, 512K, 100M, 1G, 2T (powers of 1024);
+ * rates are sizes per second, with or without {@code /s}: 250K, 100M/s.
+ */
 public final class Sizes {
     private Sizes() {
     }
@@ -34,6 +37,18 @@ public final class Sizes {
         return value << shift;
     }
 
+    /** Bytes per second: a size, optionally followed by {@code /s} ("250K", "100M/s"). */
+    public static long parseRate(String text) {
+        String t = text.trim();
+        String size = t.regionMatches(true, Math.max(0, t.length() - 2), "/s", 0, 2) ? t.substring(0, t.length() - 2) : t;
+        try {
+            return parse(size);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text
+                    + "' is not a rate: use bytes per second or a number with K, M, G or T, optionally followed by /s");
+        }
+    }
+
     private static IllegalArgumentException invalid(String text) {
         return new IllegalArgumentException("'" + text + "' is not a size: use bytes or a number with K, M, G or T");
     }
@@ -48,5 +63,10 @@ public final class Sizes {
             }
         }
         return bytes + " bytes";
+    }
+
+    /** 256000 -> "250 KiB/s". */
+    public static String formatRate(long bytesPerSecond) {
+        return format(bytesPerSecond) + "/s";
     }
 }

@@ -10,6 +10,11 @@ public interface DirtyTracker {
     /** Everything is in sync again (after a completed resync). */
     void clearAll();
 
+    /** The peer holds [offset, offset + length) durably again (a resync piece arrived). */
+    default void clearRange(long offset, long length) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot clear ranges");
+    }
+
     /**
      * The byte offset of the first dirty block at or after {@code offset}, or -1. Only
      * trackers that can drive a bitmap resync implement it.

@@ -24,7 +24,8 @@ public interface PeerOutbound {
 
     void flush(long session, long seq);
 
-    void syncStart(long session, long totalBytes);
+    /** A resync of {@code totalBytes} begins ({@code full}: every block), syncing {@code syncGeneration}. */
+    void syncStart(long session, long totalBytes, boolean full, long syncGeneration);
 
     void syncDone(long session, long seq);
 

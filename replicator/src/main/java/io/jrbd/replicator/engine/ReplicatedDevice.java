@@ -73,6 +73,22 @@ public final class ReplicatedDevice implements BlockDevice {
         /** Catch-up from the journal could not be done; a full resync replaces it. */
         default void catchUpImpossible(long session, String why) {
         }
+
+        /**
+         * The first write the peer will not receive, since {@link #armNewGeneration}: called on
+         * the sequencer thread before the write is numbered; the resource starts a new data
+         * generation and makes it durable before returning (DESIGN.md section 5).
+         */
+        default void firstUnreplicatedWrite() {
+        }
+
+        /**
+         * A resync to the peer of {@code session} is about to start: the resource records the
+         * generation it syncs (durably) and returns it, to be sent with SYNC_START.
+         */
+        default long resyncStarting(long session, long totalBytes, boolean full) {
+            return 0;
+        }
     }
 
     private final Protocol protocol;
@@ -85,6 +101,11 @@ public final class ReplicatedDevice implements BlockDevice {
     private final ByteBufAllocator alloc;
     private final Listener listener;
     private final GroupCommit commit;
+    private final ActivityLogHook activityLog;
+    private final ResyncThrottle throttle;
+    private final ResyncLedger ledger = new ResyncLedger();
+    private volatile boolean newGenerationArmed;
+    private volatile boolean resyncRunning;
 
     private final RingBuffer<PipelineEvent> ring;
     private final BatchEventProcessor<PipelineEvent> sequencerStage;
@@ -124,6 +145,19 @@ public final class ReplicatedDevice implements BlockDevice {
      */
     public ReplicatedDevice(Protocol protocol, BackingStore store, ReplicationLog log, DirtyTracker dirty,
             PeerOutbound peer, ByteBufAllocator alloc, Listener listener, long lastSeq, int ringSize, int ioThreads) {
+        this(protocol, store, log, dirty, peer, alloc, listener, lastSeq, ringSize, ioThreads, ActivityLogHook.NONE,
+                ResyncThrottle.NONE);
+    }
+
+    /**
+     * @param activityLog records hot extents before writes reach the disk
+     * @param throttle    paces resync traffic against the application's writes
+     */
+    public ReplicatedDevice(Protocol protocol, BackingStore store, ReplicationLog log, DirtyTracker dirty,
+            PeerOutbound peer, ByteBufAllocator alloc, Listener listener, long lastSeq, int ringSize, int ioThreads,
+            ActivityLogHook activityLog, ResyncThrottle throttle) {
+        this.activityLog = activityLog;
+        this.throttle = throttle;
         this.protocol = protocol;
         this.store = store;
         this.disk = new StoreDisk(store);
@@ -219,6 +253,9 @@ public final class ReplicatedDevice implements BlockDevice {
     }
 
     private void publish(int type, long offset, long length, int flags, ByteBuf data, IoCallback callback, long session) {
+        if (resyncRunning && OpType.isApplication(type)) {
+            throttle.applicationWrite(length);
+        }
         if (closed) {
             if (data != null) {
                 data.release();
@@ -301,6 +338,31 @@ public final class ReplicatedDevice implements BlockDevice {
         raise(peerWritten, seq);
         raise(peerSynced, seq);
         drain();
+    }
+
+    /**
+     * The peer of {@code session} holds the first {@code bytes} of this resync's data durably:
+     * their blocks leave the bitmap, so an interrupted resync resumes after them.
+     */
+    public void onPeerResyncDurable(long session, long bytes) {
+        long covered = ledger.durable(session, bytes, dirty);
+        if (covered > 0) {
+            throttle.acknowledged(covered);
+        }
+    }
+
+    /**
+     * From now on, the first write the peer will not receive makes a new data generation
+     * ({@link Listener#firstUnreplicatedWrite}). Armed when this node's data and the peer's
+     * are the same generation: at promotion, and when a resync or catch-up ends.
+     */
+    public void armNewGeneration() {
+        newGenerationArmed = true;
+    }
+
+    /** Whether a resync driven by this device is running now. */
+    public boolean resyncRunning() {
+        return resyncRunning;
     }
 
     /**
@@ -440,6 +502,12 @@ public final class ReplicatedDevice implements BlockDevice {
     /** Numbers application writes, keeps them in the journal, decides who must hear of them. */
     private final class Sequencer implements EventHandler<PipelineEvent> {
         private Sequence own;
+        /**
+         * Writes up to here need no activity log cover: durable on the peer, or (with no peer)
+         * every earlier write is in the bitmap, which the log flushes before it evicts.
+         */
+        private final java.util.function.LongSupplier settled =
+                () -> currentSession >= 0 ? peerSynced.get() : lastSeq - 1;
 
         @Override
         public void setSequenceCallback(Sequence sequence) {
@@ -484,8 +552,20 @@ public final class ReplicatedDevice implements BlockDevice {
         }
 
         private void sequence(PipelineEvent e) {
-            e.seq = ++lastSeq;
             boolean toPeer = currentSession >= 0 && peer.session() == currentSession;
+            if (!toPeer && newGenerationArmed && e.type != OpType.FLUSH) {
+                newGenerationArmed = false;
+                listener.firstUnreplicatedWrite();
+            }
+            e.seq = ++lastSeq;
+            if (e.type != OpType.FLUSH) {
+                try {
+                    activityLog.activate(e.offset, e.length, e.seq, settled);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    e.localError = "interrupted while recording the activity log";
+                }
+            }
             journal(e, toPeer);
             if (toPeer) {
                 e.session = currentSession;
@@ -637,7 +717,10 @@ public final class ReplicatedDevice implements BlockDevice {
         private void send(PipelineEvent e, long s) {
             switch (e.type) {
                 case OpType.WRITE -> peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), e.flags, false);
-                case OpType.RESYNC_DATA -> peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), 0, true);
+                case OpType.RESYNC_DATA -> {
+                    ledger.sent(s, e.offset, e.length);
+                    peer.write(s, e.seq, e.offset, e.data.retainedDuplicate(), 0, true);
+                }
                 case OpType.TRIM -> {
                     peer.trim(s, e.seq, e.offset, e.length, e.flags);
                     flushIfFua(e, s);
@@ -646,9 +729,13 @@ public final class ReplicatedDevice implements BlockDevice {
                     peer.zeroes(s, e.seq, e.offset, e.length, e.flags, false);
                     flushIfFua(e, s);
                 }
-                case OpType.RESYNC_ZEROES -> peer.zeroes(s, e.seq, e.offset, e.length, 0, true);
+                case OpType.RESYNC_ZEROES -> {
+                    ledger.sent(s, e.offset, e.length);
+                    peer.zeroes(s, e.seq, e.offset, e.length, 0, true);
+                }
                 case OpType.FLUSH -> peer.flush(s, e.seq);
                 case OpType.SYNC_DONE -> {
+                    resyncRunning = false;
                     peer.syncDone(s, e.seq);
                     listener.resyncQueued(s, e.seq);
                 }
@@ -723,20 +810,20 @@ public final class ReplicatedDevice implements BlockDevice {
         }
 
         private void startResync(long s, boolean onlyDirty) {
-            long total = onlyDirty ? dirty.dirtyBytes() : store.size();
+            if (!onlyDirty) {
+                dirty.markDirty(0, store.size()); // a full sync is a bitmap resync of every block: resumable alike
+            }
+            long total = dirty.dirtyBytes();
             resyncBytesTotal = total;
             resyncBytesDone.set(0);
             resyncStartNanos = System.nanoTime();
-            peer.syncStart(s, total);
+            ledger.start(s);
+            long syncGeneration = listener.resyncStarting(s, total, !onlyDirty);
+            peer.syncStart(s, total, !onlyDirty, syncGeneration);
             peer.endOfBatch(s);
             listener.resyncStarted(s, total);
-            Thread driver = new Thread(() -> {
-                if (onlyDirty) {
-                    resyncDirty(s);
-                } else {
-                    resync(s);
-                }
-            }, "jrbd-resync");
+            resyncRunning = true;
+            Thread driver = new Thread(() -> resync(s, !onlyDirty), "jrbd-resync");
             driver.setDaemon(true);
             resyncDriver = driver;
             driver.start();
@@ -744,47 +831,16 @@ public final class ReplicatedDevice implements BlockDevice {
     }
 
     /**
-     * Feeds the whole device through the ring as resync events: holes as zeroing, data read by
-     * the local writer at its place in the ring, so it holds every write sequenced before it
-     * and none after, and the peer, applying in order, ends identical.
+     * Feeds the blocks the bitmap marks through the ring as resync events: holes as zeroing,
+     * data read by the local writer at its place in the ring, so it holds every write sequenced
+     * before it and none after, and the peer, applying in order, ends identical. The bits clear
+     * as the peer makes the pieces durable ({@link #onPeerResyncDurable}).
      */
-    private void resync(long s) {
+    private void resync(long s, boolean full) {
         long size = store.size();
         long[] runs = new long[2 * 64];
         long position = 0;
-        LOG.info("full resync to the peer: {} bytes", size);
-        try {
-            while (position < size) {
-                if (closed || peer.session() != s) {
-                    LOG.info("resync stopped at {} of {} bytes: the peer session ended", position, size);
-                    return;
-                }
-                long span = Math.min(64L * RESYNC_CHUNK, size - position);
-                int n = store.describe(position, span, runs, 64);
-                for (int i = 0; i < n; i++) {
-                    long runLength = runs[2 * i];
-                    if (runs[2 * i + 1] != 0) {
-                        publish(OpType.RESYNC_ZEROES, position, runLength, 0, null, null, s);
-                    } else if (!publishData(s, position, position + runLength)) {
-                        return;
-                    }
-                    position += runLength;
-                }
-            }
-            publish(OpType.SYNC_DONE, 0, 0, 0, null, null, s);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * Like {@link #resync} but only over the blocks the bitmap marks: what changed while the
-     * peer was away. The peer is Inconsistent until it ends, as with a full resync.
-     */
-    private void resyncDirty(long s) {
-        long size = store.size();
-        long position = 0;
-        LOG.info("bitmap resync to the peer: {} bytes out of sync", dirty.dirtyBytes());
+        LOG.info("{} resync to the peer: {} bytes out of sync", full ? "full" : "bitmap", dirty.dirtyBytes());
         try {
             while (position < size) {
                 long start = dirty.nextDirty(position);
@@ -792,7 +848,8 @@ public final class ReplicatedDevice implements BlockDevice {
                     break;
                 }
                 long end = Math.min(dirty.dirtyRunEnd(start), size);
-                if (!publishData(s, start, end)) {
+                if (!publishRun(s, start, end, runs)) {
+                    resyncRunning = false;
                     return;
                 }
                 position = end;
@@ -800,12 +857,37 @@ public final class ReplicatedDevice implements BlockDevice {
             publish(OpType.SYNC_DONE, 0, 0, 0, null, null, s);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            resyncRunning = false;
         }
+    }
+
+    /** Publishes [start, end): holes as resync zeroing, data in pieces; false if the session ended. */
+    private boolean publishRun(long s, long start, long end, long[] runs) throws InterruptedException {
+        long position = start;
+        while (position < end) {
+            if (closed || peer.session() != s) {
+                LOG.info("resync stopped at {}: the peer session ended", position);
+                return false;
+            }
+            long span = Math.min(64L * RESYNC_CHUNK, end - position);
+            int n = store.describe(position, span, runs, 64);
+            for (int i = 0; i < n && position < end; i++) {
+                long runLength = Math.min(runs[2 * i], end - position);
+                if (runs[2 * i + 1] != 0) {
+                    throttle.acquire(0);
+                    publish(OpType.RESYNC_ZEROES, position, runLength, 0, null, null, s);
+                } else if (!publishData(s, position, position + runLength)) {
+                    return false;
+                }
+                position += runLength;
+            }
+        }
+        return true;
     }
 
     /**
      * Publishes [start, end) as RESYNC_DATA events of at most {@link #RESYNC_CHUNK}, at most
-     * {@link #RESYNC_WINDOW} in flight; false if the session ended first.
+     * {@link #RESYNC_WINDOW} in flight, paced by the throttle; false if the session ended first.
      */
     private boolean publishData(long s, long start, long end) throws InterruptedException {
         for (long at = start; at < end; ) {
@@ -817,6 +899,7 @@ public final class ReplicatedDevice implements BlockDevice {
             if (!resyncWindow.tryAcquire(1, TimeUnit.SECONDS)) {
                 continue;
             }
+            piece = (int) Math.max(1, Math.min(piece, throttle.acquire(piece)));
             publish(OpType.RESYNC_DATA, at, piece, 0, alloc.directBuffer(piece, piece), null, s);
             at += piece;
         }

@@ -20,10 +20,14 @@ public final class SecondaryApplier {
     public interface Listener {
         void written(long seq);
 
-        void synced(long seq);
+        /**
+         * Everything up to {@code seq} is durable here, and so are the first {@code resyncBytes}
+         * of the current resync's data (counted in arrival order since its SYNC_START).
+         */
+        void synced(long seq, long resyncBytes);
 
-        /** A full resync began: the disk is Inconsistent until {@link #syncCompleted}. */
-        void syncStarted(long totalBytes);
+        /** A resync began: the disk is Inconsistent until {@link #syncCompleted}. */
+        void syncStarted(long totalBytes, boolean full, long syncGeneration);
 
         /** The full resync up to {@code seq} is durable: the disk is UpToDate. */
         void syncCompleted(long seq);
@@ -42,6 +46,8 @@ public final class SecondaryApplier {
     private long unsyncedBytes;
     private long lastSyncNanos;
     private long syncDoneSeq = -1;
+    private long resyncApplied;
+    private long resyncSynced;
     private volatile IOException failure;
     /** Where fdatasync runs: null runs it inline (the simulation), else on its own thread. */
     private final BackgroundSync background;
@@ -119,9 +125,16 @@ public final class SecondaryApplier {
         applied(seq, true);
     }
 
-    public void syncStart(long totalBytes) throws IOException {
+    public void syncStart(long totalBytes, boolean full, long syncGeneration) throws IOException {
         checkHealthy();
-        listener.syncStarted(totalBytes);
+        resyncApplied = 0;
+        resyncSynced = 0;
+        listener.syncStarted(totalBytes, full, syncGeneration);
+    }
+
+    /** The write or zeroing just applied was {@code bytes} of resync data. */
+    public void resyncApplied(long bytes) {
+        resyncApplied += bytes;
     }
 
     /** The resync is complete up to {@code seq}; reported once it is durable. */
@@ -151,7 +164,8 @@ public final class SecondaryApplier {
             listener.written(appliedSeq);
         }
         long now = nanoClock.getAsLong();
-        boolean due = appliedSeq > syncedSeq && (unsyncedBytes >= SYNC_BYTES || now - lastSyncNanos >= SYNC_INTERVAL_NANOS);
+        boolean due = (appliedSeq > syncedSeq || resyncApplied > resyncSynced)
+                && (unsyncedBytes >= SYNC_BYTES || now - lastSyncNanos >= SYNC_INTERVAL_NANOS);
         if (syncWanted || due) {
             syncNow(now);
         }
@@ -160,7 +174,7 @@ public final class SecondaryApplier {
     /** Called when nothing arrives for a while: make what is written durable. */
     public void idle() throws IOException {
         checkHealthy();
-        if (appliedSeq > syncedSeq || syncWanted) {
+        if (appliedSeq > syncedSeq || syncWanted || resyncApplied > resyncSynced) {
             if (appliedSeq > ackedWritten) {
                 ackedWritten = appliedSeq;
                 listener.written(appliedSeq);
@@ -174,13 +188,15 @@ public final class SecondaryApplier {
         unsyncedBytes = 0;
         lastSyncNanos = now;
         long target = appliedSeq;
+        long resync = resyncApplied;
+        resyncSynced = resync;
         long done = -1;
         if (syncDoneSeq >= 0 && target >= syncDoneSeq) {
             done = syncDoneSeq;
             syncDoneSeq = -1;
         }
         if (background != null) {
-            background.request(target, done);
+            background.request(target, done, resync);
             return;
         }
         try {
@@ -188,15 +204,15 @@ public final class SecondaryApplier {
         } catch (IOException e) {
             throw fail(e);
         }
-        synced(target, done);
+        synced(target, done, resync);
     }
 
     /** A sync that started after {@code target} was written has finished. */
-    private void synced(long target, long done) {
+    private void synced(long target, long done, long resync) {
         if (target > syncedSeq) {
             syncedSeq = target;
         }
-        listener.synced(target);
+        listener.synced(target, resync);
         if (done >= 0) {
             listener.syncCompleted(done);
         }
@@ -217,6 +233,7 @@ public final class SecondaryApplier {
         private final Thread thread = new Thread(this, "jrbd-secondary-sync");
         private long wantedTarget = -1;
         private long wantedDone = -1;
+        private long wantedResync = -1;
         private boolean closed;
 
         BackgroundSync() {
@@ -224,9 +241,10 @@ public final class SecondaryApplier {
             thread.start();
         }
 
-        synchronized void request(long target, long done) {
+        synchronized void request(long target, long done, long resync) {
             wantedTarget = Math.max(wantedTarget, target);
             wantedDone = Math.max(wantedDone, done);
+            wantedResync = resync; // counts restart at each SYNC_START: the latest is the truth
             notifyAll();
         }
 
@@ -247,6 +265,7 @@ public final class SecondaryApplier {
             while (true) {
                 long target;
                 long done;
+                long resync;
                 synchronized (this) {
                     while (wantedTarget < 0 && !closed) {
                         try {
@@ -260,6 +279,7 @@ public final class SecondaryApplier {
                     }
                     target = wantedTarget;
                     done = wantedDone;
+                    resync = wantedResync;
                     wantedTarget = -1;
                     wantedDone = -1;
                 }
@@ -272,7 +292,7 @@ public final class SecondaryApplier {
                     }
                     return;
                 }
-                synced(target, done);
+                synced(target, done, resync);
                 synchronized (this) {
                     notifyAll();
                 }

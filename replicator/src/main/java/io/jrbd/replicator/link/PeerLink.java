@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PeerLink implements PeerOutbound, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
+    /** A goodbye that starts so asks the initiating side to reconnect at once. */
+    static final String RECONNECT = "reconnect: ";
+    private volatile boolean reconnectAtOnce;
 
     /** The resource's side of the link. Calls come on the link's event loop: do not block. */
     public interface Handler {
@@ -131,6 +134,15 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
         if (ch != null) {
             goodbye(ch, "disconnected by the administrator");
         }
+    }
+
+    /**
+     * Ends the current session and starts a new one at once, so both nodes decide afresh (after
+     * invalidate, or a demotion in the middle of a resync). The peer learns from the goodbye.
+     */
+    public void reconnect(String reason) {
+        reconnectAtOnce = true;
+        drop(RECONNECT + reason);
     }
 
     /** Ends the current session (e.g. acknowledgements overdue); it will be re-established. */
@@ -334,6 +346,9 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
                 return; // any traffic keeps the idle timer quiet
             } else if (msg instanceof PeerMessage.Goodbye bye) {
                 closeReason = "peer said goodbye: " + bye.reason();
+                if (bye.reason().startsWith(RECONNECT)) {
+                    reconnectAtOnce = true;
+                }
                 ctx.close();
             } else {
                 handler.received(mySession, msg);
@@ -388,7 +403,9 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
                 handler.disconnected(mySession, closeReason);
             }
             if (outgoing) {
-                connectSoon(config.net().connectInterval().toMillis());
+                boolean fast = reconnectAtOnce;
+                reconnectAtOnce = false;
+                connectSoon(fast ? 0 : config.net().connectInterval().toMillis());
             }
         }
 
@@ -475,8 +492,8 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
     }
 
     @Override
-    public void syncStart(long s, long totalBytes) {
-        queue(s, new PeerMessage.SyncStart(totalBytes));
+    public void syncStart(long s, long totalBytes, boolean full, long syncGeneration) {
+        queue(s, new PeerMessage.SyncStart(totalBytes, full, syncGeneration));
     }
 
     @Override

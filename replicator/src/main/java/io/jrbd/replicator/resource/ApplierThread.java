@@ -111,6 +111,7 @@ final class ApplierThread extends Thread {
                 applier.write(d.seq(), d.offset(), d.content(), flags);
                 if (d.hasFlag(PeerWire.DATA_RESYNC)) {
                     resyncBytes.addAndGet(d.length());
+                    applier.resyncApplied(d.length());
                 }
             } else if (m instanceof PeerMessage.Trim t) {
                 applier.trim(t.seq(), t.offset(), t.length(), 0);
@@ -118,12 +119,13 @@ final class ApplierThread extends Thread {
                 applier.zeroes(z.seq(), z.offset(), z.length(), z.hasFlag(PeerWire.ZEROES_NO_HOLE) ? OpType.NO_HOLE : 0);
                 if (z.hasFlag(PeerWire.ZEROES_MAY_TRIM)) {
                     resyncBytes.addAndGet(z.length());
+                    applier.resyncApplied(z.length());
                 }
             } else if (m instanceof PeerMessage.Flush f) {
                 applier.flush(f.seq());
             } else if (m instanceof PeerMessage.SyncStart s) {
                 resyncBytes.set(0);
-                applier.syncStart(s.totalBytes());
+                applier.syncStart(s.totalBytes(), s.full(), s.syncGeneration());
             } else if (m instanceof PeerMessage.SyncDone s) {
                 applier.syncDone(s.seq());
             }

@@ -29,6 +29,13 @@ final class BitmapTracker implements DirtyTracker {
     }
 
     @Override
+    public void clearRange(long offset, long length) {
+        if (length > 0) {
+            bitmap.clearRange(offset, length);
+        }
+    }
+
+    @Override
     public long nextDirty(long offset) {
         long block = bitmap.nextSetBlock(offset / BLOCK);
         return block < 0 ? -1 : block * BLOCK;

@@ -12,8 +12,15 @@ import io.jrbd.replicator.config.NodeConfig;
 import io.jrbd.replicator.config.ResourceConfig;
 import io.jrbd.replicator.engine.ReplicatedDevice;
 import io.jrbd.replicator.engine.ReplicationLog;
+import io.jrbd.replicator.engine.ActivityLogHook;
 import io.jrbd.replicator.engine.SecondaryApplier;
 import io.jrbd.replicator.engine.StoreDisk;
+import io.jrbd.replicator.generation.Decision;
+import io.jrbd.replicator.generation.GenerationRules;
+import io.jrbd.replicator.generation.GenerationTransitions;
+import io.jrbd.replicator.generation.Generations;
+import io.jrbd.replicator.generation.NodeView;
+import io.jrbd.replicator.generation.SyncDecision;
 import io.jrbd.replicator.link.PeerLink;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
@@ -54,6 +61,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private final ExportControl export;
     private final InetSocketAddress connectTo;
     private final int ioThreads;
+    private final HandlerRunner handlers;
+    private final RateThrottle throttle;
 
     // attached state (null while down)
     private volatile BackingStore store;
@@ -84,8 +93,23 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
      */
     private volatile boolean crashRecoveryNeeded;
     private boolean demoting;
+    private boolean resyncWasRunning;
     private volatile long clearBitmapAt = -1;
     private volatile long clearBitmapSession = -1;
+    /** The next connect volunteers this node as the SyncTarget of a split brain. */
+    private volatile boolean discardMyData;
+    /** The decision of the last connect, and the line logged for it (for status). */
+    private volatile Decision lastDecision;
+    private volatile String lastDecisionLine = "";
+    /** Why the last connect was refused (split brain, unrelated data), for status; empty if it was not. */
+    private volatile String connectRefusal = "";
+    /** A bitmap-based SyncSource waits for the target's out-of-sync blocks before it starts. */
+    private long bitsSession = -1;
+    private long peerBitsBytes;
+    /** A catch-up ends with SYNC_DONE: the peer is on this node's previous generation and adopts the current one. */
+    private volatile boolean catchUpEndsWithSyncDone;
+    /** The SyncTarget has reported Inconsistent since this node's resync to it started. */
+    private boolean targetStarted;
 
     public Resource(ResourceConfig config, String nodeName, EventLoopGroup group, ByteBufAllocator alloc,
             ExportControl export, InetSocketAddress connectTo, int ioThreads) {
@@ -97,6 +121,18 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         this.export = export;
         this.connectTo = connectTo;
         this.ioThreads = ioThreads;
+        this.handlers = new HandlerRunner(config.name(), nodeName, name -> handlerProgram(config, name),
+                config.handlers().timeout());
+        this.throttle = new RateThrottle(config.resync());
+    }
+
+    private static java.util.Optional<java.nio.file.Path> handlerProgram(ResourceConfig config, String name) {
+        for (io.jrbd.replicator.config.Handlers.Handler h : io.jrbd.replicator.config.Handlers.Handler.values()) {
+            if (h.spelling().equals(name)) {
+                return config.handlers().program(h);
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     public String name() {
@@ -200,6 +236,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             return;
         }
         stopApplier();
+        retireSourceDevice();
         try {
             md.flushBitmap();
             persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), persistedSeq)).with(SuperblockFlag.BITMAP_VALID));
@@ -245,41 +282,48 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             throw new RefusedException("peer " + peerNode.name() + " is Primary; make it Secondary first");
         }
         Superblock sb = md.superblock();
+        if (connection.equals("SyncTarget")) {
+            throw new RefusedException("a resync from " + peerNode.name() + " is running and this disk is "
+                    + sb.diskState().drbdName() + "; wait for it (jrbdadm wait-sync " + config.name() + ")");
+        }
         if (sb.diskState() != DiskState.UP_TO_DATE && !force) {
             throw new RefusedException("the local disk is " + sb.diskState().drbdName()
                     + ", not UpToDate; use primary --force to make it the source of a full sync to the peer");
         }
-        if (connection.equals("SyncTarget") && !force) {
-            throw new RefusedException("a resync from the peer is running; wait for it (wait-sync) or use --force");
-        }
-        boolean peerInSync = peer != null && peer.disk() == io.jrbd.protocol.peer.DiskState.UpToDate
-                && peer.currentGeneration() == sb.currentGen() && sb.currentGen() != 0;
-        long generation = sb.currentGen();
+        boolean sourceRunning = device != null;
         stopApplier(); // applies whatever the old Primary sent before it stepped down
-        long seq = Math.max(sb.appliedSeq(), applierState == null ? -1 : applierState.appliedSeq());
-        if (!peerInSync || force) {
-            long previous = generation;
-            generation = newGeneration();
-            long[] history = sb.historyGens().clone();
-            System.arraycopy(history, 0, history, 1, history.length - 1);
-            history[0] = previous;
-            sb = sb.withGenerations(generation, previous, history);
-            log.release(log.lastSeq());
-            LOG.info("{}: new data generation {} (previous {}), because the peer is {}", config.name(),
-                    Superblock.hex(generation), Superblock.hex(previous), peer == null ? "not connected" : "not in sync");
+        long seq = sourceRunning ? device.lastSeq()
+                : Math.max(sb.appliedSeq(), applierState == null ? -1 : applierState.appliedSeq());
+        if (force) {
+            // DRBD 8.4 makes the new generation at once when forced, so that a just-created or
+            // Inconsistent node becomes a source on the next connect instead of staying "just created".
+            Generations before = Generations.of(sb);
+            Generations after = GenerationTransitions.onPromoteForce(before, RANDOM::nextLong);
+            sb = after.applyTo(sb);
+            LOG.info("{}: forced promotion: new data generation {} (was {})", config.name(), after, before);
         }
         if (log.lastSeq() != seq) {
             log.release(Long.MAX_VALUE); // the journal restarts at this node's next sequence number
         }
         sb = sb.withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT).with(SuperblockFlag.WAS_PRIMARY)
-                .with(SuperblockFlag.CRASHED_PRIMARY).withAppliedSeq(seq);
+                .with(SuperblockFlag.CRASHED_PRIMARY).without(SuperblockFlag.FULL_SYNC_NEEDED).withAppliedSeq(seq);
         md.writeSuperblock(sb);
         persistedSeq = seq;
-        device = new ReplicatedDevice(config.protocol(), store, log, new BitmapTracker(md.bitmap()), link, alloc,
-                new DeviceListener(), seq, RING_SIZE, ioThreads);
+        if (device == null) {
+            device = newDevice(seq);
+        }
+        if (!force) {
+            // A new generation is made lazily, at the first write the peer does not get.
+            device.armNewGeneration();
+        }
         role = Role.Primary;
-        if (session >= 0 && peer != null) {
-            attachPeer(session, peer);
+        if (session >= 0 && peer != null && !sourceRunning) {
+            if (force && !peerView(peer).consistent()) {
+                startShipping(session, peer, ReplicatedDevice.RESYNC_FULL, "forced promotion over "
+                        + peerNode.name() + "'s " + peer.disk() + " disk");
+            } else {
+                attachPeer(session, peer);
+            }
         }
         sendState();
         export.offer(device);
@@ -313,6 +357,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             demoting = true;
             export.withdraw("resource " + config.name() + " is Secondary on " + node.name());
             closing = device;
+            resyncWasRunning = connection.equals("SyncSource");
         }
         try {
             closeDevice(closing, true);
@@ -323,7 +368,12 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                 demoting = false;
                 LOG.info("{}: now Secondary", config.name());
                 if (keepConnection && session >= 0) {
-                    startApplier(session);
+                    if (resyncWasRunning) {
+                        // The resync goes on from this node as Secondary: a new handshake resumes it from the bitmap.
+                        link.reconnect("resync continues after demotion");
+                    } else {
+                        startApplier(session);
+                    }
                 }
                 sendState();
             }
@@ -361,9 +411,27 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     // ------------------------------------------------------------------ connection commands
 
     public synchronized void connect() throws RefusedException {
+        connect(false);
+    }
+
+    /**
+     * Connects; with {@code discardMyData} this node volunteers as the victim of a split brain:
+     * its changes are overwritten by the peer's (DRBD's {@code connect --discard-my-data}).
+     */
+    public synchronized void connect(boolean discard) throws RefusedException {
         requireUp();
         if (link.wanted()) {
-            throw new RefusedException(config.name() + " is already " + connection);
+            throw new RefusedException(config.name() + " is already " + connection
+                    + (discard ? "; to discard this node's data, disconnect first" : ""));
+        }
+        if (discard && role == Role.Primary) {
+            throw new RefusedException("this node is Primary: a split-brain victim must be Secondary (run: jrbdadm secondary "
+                    + config.name() + ")");
+        }
+        discardMyData = discard;
+        if (discard) {
+            LOG.warn("{}: connecting with --discard-my-data: if this is a split brain, this node's changes are overwritten",
+                    config.name());
         }
         link.enable();
         connection = "Connecting";
@@ -375,6 +443,147 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         link.disable();
         connection = "StandAlone";
         event("disconnect");
+    }
+
+    // ------------------------------------------------------------------ data administration
+
+    /**
+     * This node's data is not to be trusted: every block is marked out of sync and the disk
+     * Inconsistent, so the next connect makes it the SyncTarget of its peer (at once if connected).
+     */
+    public synchronized void invalidate() throws RefusedException {
+        requireUp();
+        if (role == Role.Primary) {
+            throw new RefusedException("this node is Primary; invalidate needs it Secondary (run: jrbdadm secondary "
+                    + config.name() + ")");
+        }
+        PeerMessage.State p = session >= 0 ? peerState : null;
+        if (p != null && p.disk() != io.jrbd.protocol.peer.DiskState.UpToDate) {
+            throw new RefusedException("the peer's disk is " + p.disk() + ": it cannot be the source of a full sync");
+        }
+        if (connection.equals("SyncSource")) {
+            throw new RefusedException("this node is the source of a resync to " + peerNode.name()
+                    + "; wait for it (jrbdadm wait-sync " + config.name() + ")");
+        }
+        invalidateLocally("jrbdadm invalidate");
+    }
+
+    private void invalidateLocally(String why) {
+        md.bitmap().setRange(0, config.size());
+        persist(sb -> sb.withDiskState(DiskState.INCONSISTENT).without(SuperblockFlag.CONSISTENT)
+                .with(SuperblockFlag.FULL_SYNC_NEEDED));
+        try {
+            md.flushBitmap();
+        } catch (IOException e) {
+            LOG.error("{}: writing the bitmap: {}", config.name(), e.getMessage());
+        }
+        LOG.warn("{}: {}: this node's data is invalid; a full sync from {} follows", config.name(), why, peerNode.name());
+        event("invalidated");
+        if (session >= 0) {
+            link.reconnect("re-handshake after invalidate"); // the new decision makes this node SyncTarget
+        }
+    }
+
+    /** The peer's data is not to be trusted: it becomes the SyncTarget of a full sync from this node. */
+    public synchronized void invalidateRemote() throws RefusedException {
+        requireUp();
+        PeerMessage.State p = session >= 0 ? peerState : null;
+        if (p == null) {
+            throw new RefusedException("not connected to " + peerNode.name() + " (" + connection + ")");
+        }
+        if (p.role() == PeerRole.Primary) {
+            throw new RefusedException("peer " + peerNode.name() + " is Primary; make it Secondary first");
+        }
+        if (md.superblock().diskState() != DiskState.UP_TO_DATE) {
+            throw new RefusedException("the local disk is " + md.superblock().diskState().drbdName()
+                    + ": it cannot be the source of a full sync");
+        }
+        if (connection.equals("SyncSource") || connection.equals("SyncTarget")) {
+            throw new RefusedException("a resync is running (" + connection + "); wait for it (jrbdadm wait-sync "
+                    + config.name() + ")");
+        }
+        link.send(session, new PeerMessage.InvalidateRequest("jrbdadm invalidate-remote on " + node.name()));
+        LOG.warn("{}: asked {} to invalidate its data (full sync from this node)", config.name(), peerNode.name());
+        event("invalidate-remote");
+    }
+
+    private synchronized void onInvalidateRequest(String reason) {
+        if (role == Role.Primary || md == null) {
+            LOG.error("{}: {} asked this node to invalidate its data ({}), but it is {}; ignored", config.name(),
+                    peerNode.name(), reason, role);
+            return;
+        }
+        invalidateLocally(peerNode.name() + " asked (" + reason + ")");
+    }
+
+    /**
+     * Starts a new data generation ({@code new-current-uuid}). With {@code clearBitmap} on a
+     * connected pair whose disks are both fresh (just created), both take the new generation and
+     * become UpToDate without a sync: DRBD's way to skip the initial sync of empty disks.
+     */
+    public synchronized void newCurrentUuid(boolean clearBitmap) throws RefusedException {
+        requireUp();
+        Superblock sb = md.superblock();
+        if (clearBitmap) {
+            PeerMessage.State p = session >= 0 ? peerState : null;
+            if (p == null) {
+                throw new RefusedException("--clear-bitmap needs the peer connected, so both nodes take the new generation");
+            }
+            if (role == Role.Primary || p.role() == PeerRole.Primary) {
+                throw new RefusedException("--clear-bitmap needs both nodes Secondary");
+            }
+            if (sb.currentGen() != 0 || p.currentGeneration() != 0) {
+                throw new RefusedException("--clear-bitmap skips the initial sync of freshly created metadata only; "
+                        + "this node's generation is " + Generations.of(sb) + ", the peer's "
+                        + peerGenerations(p));
+            }
+        }
+        Generations before = Generations.of(sb);
+        Generations after = GenerationTransitions.onFirstWriteWithoutPeer(before, RANDOM::nextLong);
+        if (clearBitmap) {
+            after = Generations.of(after.current(), 0, before.history());
+            md.bitmap().clearRange(0, config.size());
+            sb = after.applyTo(sb).withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
+                    .without(SuperblockFlag.FULL_SYNC_NEEDED);
+        } else {
+            sb = after.applyTo(sb);
+        }
+        final Superblock next = sb;
+        persist(x -> next);
+        LOG.info("{}: new current generation {} (was {}){}", config.name(), after, before,
+                clearBitmap ? "; bitmap cleared, the peer adopts it without a sync" : "");
+        event("new-current-uuid");
+        if (clearBitmap) {
+            // An empty bitmap resync: SYNC_START carries the generation and SYNC_DONE ends it at once.
+            ensureSourceDevice();
+            startShipping(session, peerState, ReplicatedDevice.RESYNC_BITMAP, "new-current-uuid --clear-bitmap");
+        } else if (session >= 0) {
+            link.reconnect("re-handshake after new-current-uuid");
+        }
+    }
+
+    /** Holds resync traffic from this node (pause-sync); application writes go on. */
+    public synchronized void pauseSync() throws RefusedException {
+        requireUp();
+        if (throttle.paused()) {
+            throw new RefusedException("resync is already paused");
+        }
+        if (connection.equals("SyncTarget")) {
+            throw new RefusedException("this node is SyncTarget; pause the resync on its source, " + peerNode.name());
+        }
+        throttle.pause();
+        LOG.info("{}: resync paused", config.name());
+        event("pause-sync");
+    }
+
+    public synchronized void resumeSync() throws RefusedException {
+        requireUp();
+        if (!throttle.paused()) {
+            throw new RefusedException("resync is not paused");
+        }
+        throttle.resume();
+        LOG.info("{}: resync resumed", config.name());
+        event("resume-sync");
     }
 
     // ------------------------------------------------------------------ link events
@@ -396,10 +605,34 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         ReplicationLog l = log;
         Superblock sb = m.superblock();
         ReplicatedDevice d = device;
-        long applied = role == Role.Primary && d != null ? d.lastSeq() : appliedHere(sb);
+        long applied = d != null ? d.lastSeq() : appliedHere(sb);
+        int flags = (crashRecoveryNeeded ? PeerMessage.State.FLAG_CRASHED_PRIMARY : 0)
+                | (discardMyData ? PeerMessage.State.FLAG_DISCARD_MY_DATA : 0)
+                | (sb.has(SuperblockFlag.PRIMARY_AT_SPLIT) ? PeerMessage.State.FLAG_PRIMARY_AT_SPLIT : 0)
+                | (sb.currentGen() == 0 ? PeerMessage.State.FLAG_JUST_CREATED : 0);
         return new PeerMessage.State(role == Role.Primary ? PeerRole.Primary : PeerRole.Secondary,
                 io.jrbd.protocol.peer.DiskState.valueOf(sb.diskState().drbdName()), config.size(), applied,
-                l.firstSeq() == Long.MAX_VALUE ? 0 : l.firstSeq(), Math.max(0, l.lastSeq()), sb.currentGen(), 0);
+                l.firstSeq() == Long.MAX_VALUE ? 0 : l.firstSeq(), Math.max(0, l.lastSeq()), sb.currentGen(),
+                sb.bitmapGen(), sb.historyGens(), m.bitmap().dirtyBytes(), flags);
+    }
+
+    /** This node as the connect decision sees it. */
+    private NodeView selfView() {
+        Superblock sb = md.superblock();
+        return new NodeView(node.name(), Generations.of(sb), sb.diskState(), role == Role.Primary, crashRecoveryNeeded,
+                discardMyData);
+    }
+
+    /** The peer as the connect decision sees it, from its STATE. */
+    private NodeView peerView(PeerMessage.State p) {
+        return new NodeView(peerNode.name(), peerGenerations(p), DiskState.valueOf(p.disk().name().equals("UpToDate")
+                ? "UP_TO_DATE" : p.disk().name().toUpperCase(java.util.Locale.ROOT)), p.role() == PeerRole.Primary,
+                (p.flags() & PeerMessage.State.FLAG_CRASHED_PRIMARY) != 0,
+                (p.flags() & PeerMessage.State.FLAG_DISCARD_MY_DATA) != 0);
+    }
+
+    private static Generations peerGenerations(PeerMessage.State p) {
+        return Generations.of(p.currentGeneration(), p.bitmapGeneration(), p.history());
     }
 
     @Override
@@ -412,16 +645,48 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         peerState = peer;
         maxReceived = -1;
         ackedReceived = -1;
-        LOG.info("{}: peer {} is {} with disk {}, generation {}, applied sequence {}", config.name(), peerNode.name(),
-                peer.role(), peer.disk(), Superblock.hex(peer.currentGeneration()), peer.appliedSeq());
-        if (role == Role.Primary && peer.role() == PeerRole.Primary) {
-            LOG.error("{}: SPLIT BRAIN: both nodes are Primary; disconnecting (StandAlone)", config.name());
-            link.disable();
-            connection = "StandAlone";
+        bitsSession = -1;
+        NodeView me = selfView();
+        NodeView them = peerView(peer);
+        Decision d = GenerationRules.decide(me, them);
+        if (d.outcome().isSplitBrain()) {
+            d = resolveSplitBrain(me, them, d);
+        }
+        lastDecision = d;
+        lastDecisionLine = GenerationRules.logLine(config.name(), me, them, d);
+        connectRefusal = "";
+        if (d.outcome().connects() && d.outcome() != SyncDecision.UNRELATED) {
+            LOG.info(lastDecisionLine);
+        }
+        Generations repaired = GenerationRules.repair(d, me.generations());
+        if (!repaired.equals(me.generations())) {
+            LOG.info("{}: generations repaired by {}: {} -> {}", config.name(), d.rule(), me.generations(), repaired);
+            persist(repaired::applyTo);
+        }
+        if (!d.outcome().connects() || d.outcome() == SyncDecision.UNRELATED) {
+            refuseConnection(d);
             return;
         }
+        discardMyData = false;
         connection = "Connected";
-        if (role == Role.Primary) {
+        SyncDecision outcome = d.outcome();
+        if (outcome.isTarget()) {
+            if (device != null) { // an idle source device of an earlier session
+                retireSourceDevice();
+            }
+            if (!outcome.isFullSync()) {
+                sendOutOfSyncRuns(s);
+            }
+            startApplier(s);
+        } else if (outcome.isSource()) {
+            ensureSourceDevice();
+            if (outcome.isFullSync()) {
+                startShipping(s, peer, ReplicatedDevice.RESYNC_FULL, "full sync: " + d.why());
+            } else {
+                bitsSession = s; // starts when the target's out-of-sync blocks are in
+                peerBitsBytes = 0;
+            }
+        } else if (role == Role.Primary) {
             attachPeer(s, peer);
         } else {
             startApplier(s);
@@ -429,24 +694,103 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         event("connected");
     }
 
-    /** Decides between journal catch-up and a full resync, and starts shipping. */
+    /** Split brain, unrelated data, or a Primary that would be overwritten: StandAlone, nothing touched. */
+    private void refuseConnection(Decision d) {
+        String what = switch (d.outcome()) {
+            case UNRELATED -> "Unrelated data, aborting! The two nodes' data have no generation in common";
+            case SPLIT_BRAIN, SPLIT_BRAIN_UNRECOVERABLE -> "SPLIT BRAIN detected, dropping the connection! Both nodes "
+                    + "changed the data independently; nothing was overwritten. Choose the victim and run "
+                    + "'jrbdadm connect --discard-my-data " + config.name() + "' on it";
+            default -> "connection refused";
+        };
+        connectRefusal = what + " (" + d + ")";
+        LOG.error("{}: {}", config.name(), what);
+        LOG.error(lastDecisionLine);
+        if (d.outcome().isSplitBrain()) {
+            handlers.run("split-brain", peerNode.name());
+        }
+        link.disable();
+        connection = "StandAlone";
+        event(d.outcome().isSplitBrain() ? "split-brain" : "refused");
+    }
+
+    /** The after-split-brain policies; returns the decision with the victim discarding, or {@code d} unchanged. */
+    private Decision resolveSplitBrain(NodeView me, NodeView them, Decision d) {
+        SplitBrainResolver.Victim victim = SplitBrainResolver.choose(config.splitBrain(),
+                new SplitBrainResolver.Side(me, md.bitmap().dirtyBytes(), md.superblock().has(SuperblockFlag.PRIMARY_AT_SPLIT)),
+                new SplitBrainResolver.Side(them, peerState.outOfSyncBytes(),
+                        (peerState.flags() & PeerMessage.State.FLAG_PRIMARY_AT_SPLIT) != 0));
+        if (victim == null) {
+            return d;
+        }
+        boolean meVictim = victim.node().equals(me.name());
+        Decision resolved = GenerationRules.decide(me.withDiscardMyData(meVictim), them.withDiscardMyData(!meVictim));
+        LOG.warn("{}: split brain detected and resolved automatically by {}: {} discards its changes ({})", config.name(),
+                victim.policy(), victim.node(), victim.why());
+        return resolved;
+    }
+
+    /** Sends this node's out-of-sync blocks as OUT_OF_SYNC runs, the last message marked. */
+    private void sendOutOfSyncRuns(long s) {
+        OutOfSyncRuns.send(md.bitmap(), config.size(), runs -> link.send(s, runs));
+    }
+
+    /** A node that is SyncSource drives the resync through a device of its own, even as Secondary (not exported). */
+    private void ensureSourceDevice() {
+        if (device != null) {
+            return;
+        }
+        stopApplier();
+        long seq = appliedHere(md.superblock());
+        device = newDevice(seq);
+    }
+
+    private ReplicatedDevice newDevice(long seq) {
+        return new ReplicatedDevice(config.protocol(), store, log, new BitmapTracker(md.bitmap()), link, alloc,
+                new DeviceListener(), seq, RING_SIZE, ioThreads, activityLogHook(), throttle);
+    }
+
+    /** The activity log as the pipeline's hook. */
+    private ActivityLogHook activityLogHook() {
+        return ActivityLogHook.NONE;
+    }
+
+    /** A Secondary's source device after its resync ended or its peer left: closed, the applier takes over. */
+    private void retireSourceDevice() {
+        ReplicatedDevice d = device;
+        if (d == null || role == Role.Primary) {
+            return;
+        }
+        device = null;
+        d.close();
+        long seq = d.lastSeq();
+        persistedSeq = Math.max(persistedSeq, seq);
+        persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), seq)));
+    }
+
+    /**
+     * The Primary ships to a peer with the same data generation: from the journal if it holds
+     * everything the peer missed, else the blocks the bitmap marks (or everything, when forced
+     * over an Inconsistent peer).
+     */
     private void attachPeer(long s, PeerMessage.State peer) {
-        Superblock sb = md.superblock();
         long last = device.lastSeq();
-        long from = -1;
+        long from;
         String why;
         boolean peerConsistent = peer.disk() == io.jrbd.protocol.peer.DiskState.UpToDate
                 || peer.disk() == io.jrbd.protocol.peer.DiskState.Consistent
                 || peer.disk() == io.jrbd.protocol.peer.DiskState.Outdated;
-        if (crashRecoveryNeeded) {
-            why = "this node crashed while Primary, so its last writes may never have reached the peer";
+        Decision d = GenerationRules.decide(selfView(), peerView(peer));
+        if (d.outcome().isFullSync()) {
+            from = ReplicatedDevice.RESYNC_FULL;
+            why = d.why();
         } else if (!peerConsistent) {
+            from = ReplicatedDevice.RESYNC_FULL;
             why = "the peer's disk is " + peer.disk();
-        } else if (peer.currentGeneration() != sb.currentGen()) {
-            why = "the peer holds generation " + Superblock.hex(peer.currentGeneration()) + ", this node "
-                    + Superblock.hex(sb.currentGen());
         } else if (peer.appliedSeq() > last) {
-            why = "the peer claims sequence " + peer.appliedSeq() + ", beyond this node's " + last;
+            from = ReplicatedDevice.RESYNC_BITMAP;
+            why = "the peer claims sequence " + peer.appliedSeq() + ", beyond this node's " + last
+                    + "; resyncing the " + md.bitmap().dirtyBytes() + " bytes marked out of sync";
         } else if (peer.appliedSeq() == last) {
             from = last + 1;
             why = "the peer is up to date";
@@ -454,12 +798,18 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             from = peer.appliedSeq() + 1;
             why = "the journal holds sequence " + from + ".." + last;
         } else {
-            // Same data generation, a consistent peer, a trustworthy bitmap: only what changed.
             from = ReplicatedDevice.RESYNC_BITMAP;
             why = "the journal no longer holds sequence " + (peer.appliedSeq() + 1) + " (it holds "
                     + (log.lastSeq() < 0 ? "nothing" : log.firstSeq() + ".." + log.lastSeq()) + "); "
                     + md.bitmap().dirtyBytes() + " bytes are marked out of sync";
         }
+        // After a catch-up across a generation change, SYNC_DONE tells the peer to adopt this node's.
+        catchUpEndsWithSyncDone = peer.currentGeneration() != md.superblock().currentGen();
+        startShipping(s, peer, from, why);
+    }
+
+    private void startShipping(long s, PeerMessage.State peer, long from, String why) {
+        targetStarted = false;
         if (from == ReplicatedDevice.RESYNC_BITMAP) {
             LOG.warn("{}: bitmap resync to {}: {}", config.name(), peerNode.name(), why);
             connection = "SyncSource";
@@ -471,6 +821,25 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             connection = "Connected";
         }
         device.attach(s, from, from < 0 ? -1 : peer.appliedSeq());
+    }
+
+    /** The target's out-of-sync blocks are all in: a bitmap-based source starts (catch-up if it can). */
+    private synchronized void peerBitsReceived(long s) {
+        if (s != session || s != bitsSession || device == null) {
+            return;
+        }
+        bitsSession = -1;
+        PeerMessage.State peer = peerState;
+        Decision d = lastDecision;
+        boolean journalMayDo = d != null && d.outcome() == SyncDecision.BITMAP_SOURCE && peerBitsBytes == 0
+                && !crashRecoveryNeeded && role == Role.Primary;
+        if (journalMayDo) {
+            attachPeer(s, peer);
+        } else {
+            startShipping(s, peer, ReplicatedDevice.RESYNC_BITMAP, (d == null ? "" : d.why()) + "; "
+                    + md.bitmap().dirtyBytes() + " bytes out of sync (" + peerBitsBytes + " of them marked by "
+                    + peerNode.name() + ")");
+        }
     }
 
     @Override
@@ -491,6 +860,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         } else if (message instanceof PeerMessage.SyncAck a) {
             if (d != null) {
                 d.onPeerSynced(a.seq());
+                d.onPeerResyncDurable(s, a.resyncBytes());
             }
             // Caught up and durable on the peer: what the bitmap recorded meanwhile is there.
             // (On the link's thread, like a disconnect, so no later dirty mark is wiped.)
@@ -501,10 +871,22 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                     m.bitmap().clearRange(0, config.size());
                     LOG.info("{}: {} holds every write durably again; out-of-sync blocks cleared", config.name(),
                             peerNode.name());
+                    sourceFinished();
                 }
             }
         } else if (message instanceof PeerMessage.State st) {
             onPeerState(s, st);
+        } else if (message instanceof PeerMessage.OutOfSync o) {
+            Metadata m = md;
+            for (int i = 0; i < o.runCount() && m != null; i++) {
+                m.bitmap().setRange(o.offset(i), o.length(i));
+            }
+            peerBitsBytes += o.totalBytes();
+            if (o.last()) {
+                peerBitsReceived(s);
+            }
+        } else if (message instanceof PeerMessage.InvalidateRequest r) {
+            onInvalidateRequest(r.reason());
         } else {
             ApplierThread a = applier;
             if (a == null || role == Role.Primary) {
@@ -526,12 +908,21 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             LOG.info("{}: peer {} is now {} with disk {}", config.name(), peerNode.name(), st.role(), st.disk());
             event("peer:" + st.role() + "/" + st.disk());
         }
-        if (role == Role.Primary && connection.equals("SyncSource") && st.disk() == io.jrbd.protocol.peer.DiskState.UpToDate) {
+        if (device != null && connection.equals("SyncSource") && st.disk() == io.jrbd.protocol.peer.DiskState.Inconsistent) {
+            targetStarted = true; // its SYNC_START arrived: the next UpToDate is the end of this resync
+        }
+        if (device != null && connection.equals("SyncSource") && targetStarted
+                && st.disk() == io.jrbd.protocol.peer.DiskState.UpToDate) {
+            targetStarted = false;
             connection = "Connected";
-            crashRecoveryNeeded = false;
             md.bitmap().clearRange(0, config.size());
+            sourceFinished();
             LOG.info("{}: resync of {} finished", config.name(), peerNode.name());
             event("resync-finished");
+            if (role == Role.Secondary) {
+                retireSourceDevice();
+                startApplier(s);
+            }
         }
         if (role == Role.Secondary && st.role() == PeerRole.Secondary && before != null && before.role() == PeerRole.Primary) {
             LOG.info("{}: peer {} is Secondary now", config.name(), peerNode.name());
@@ -555,14 +946,25 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         session = -1;
         peerState = null;
+        bitsSession = -1;
+        targetStarted = false;
         if (device != null) {
             device.detach(s);
         }
         stopApplier();
         connection = link != null && link.wanted() ? "Connecting" : "StandAlone";
         if (role == Role.Primary) {
+            persist(sb -> sb.with(SuperblockFlag.PRIMARY_AT_SPLIT));
             LOG.warn("{}: peer {} lost ({}); serving without it, changes are tracked in the bitmap", config.name(),
                     peerNode.name(), reason);
+        } else if (device != null && housekeeper != null) {
+            housekeeper.execute(() -> {
+                synchronized (Resource.this) {
+                    if (session < 0) {
+                        retireSourceDevice();
+                    }
+                }
+            });
         }
         event("disconnected");
     }
@@ -625,19 +1027,25 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
 
         @Override
-        public void synced(long seq) {
-            link.send(s, new PeerMessage.SyncAck(seq));
+        public void synced(long seq, long resyncBytes) {
+            link.send(s, new PeerMessage.SyncAck(seq, resyncBytes));
         }
 
         @Override
-        public void syncStarted(long totalBytes) {
-            LOG.warn("{}: full resync from {} starting ({} bytes): this disk is Inconsistent until it ends", config.name(),
-                    peerNode.name(), totalBytes);
+        public void syncStarted(long totalBytes, boolean full, long syncGeneration) {
+            LOG.warn("{}: {} resync from {} starting ({} bytes): this disk is Inconsistent until it ends", config.name(),
+                    full ? "full" : "bitmap-based", peerNode.name(), totalBytes);
             resyncTargetTotal = totalBytes;
             resyncTargetStartNanos = System.nanoTime();
             connection = "SyncTarget";
-            persist(sb -> sb.withDiskState(DiskState.INCONSISTENT).without(SuperblockFlag.CONSISTENT)
-                    .with(SuperblockFlag.FULL_SYNC_NEEDED));
+            handlers.run("before-resync-target", peerNode.name());
+            persist(sb -> {
+                Superblock next = sb.withDiskState(DiskState.INCONSISTENT).without(SuperblockFlag.CONSISTENT);
+                if (syncGeneration != 0) {
+                    next = GenerationTransitions.onSyncGenerationReceived(Generations.of(sb), syncGeneration).applyTo(next);
+                }
+                return full ? next.with(SuperblockFlag.FULL_SYNC_NEEDED) : next;
+            });
             event("resync-started");
             sendState();
         }
@@ -645,19 +1053,53 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         @Override
         public void syncCompleted(long seq) {
             PeerMessage.State p = peerState;
-            long generation = p == null ? md.superblock().currentGen() : p.currentGeneration();
             persistedSeq = seq;
-            persist(sb -> sb.withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
-                    .without(SuperblockFlag.FULL_SYNC_NEEDED).without(SuperblockFlag.CRASHED_PRIMARY)
-                    .withCurrentGen(generation).withAppliedSeq(seq));
+            Generations[] adopted = new Generations[1];
+            persist(sb -> {
+                Generations g = p == null ? Generations.of(sb) : adoptedFrom(peerGenerations(p));
+                adopted[0] = g;
+                return g.applyTo(sb).withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
+                        .without(SuperblockFlag.FULL_SYNC_NEEDED).without(SuperblockFlag.CRASHED_PRIMARY)
+                        .without(SuperblockFlag.PRIMARY_AT_SPLIT).withAppliedSeq(seq);
+            });
+            Metadata m = md;
+            if (m != null) {
+                m.bitmap().clearRange(0, config.size()); // this node's own changes went to the source and came back
+            }
             resyncTargetTotal = -1;
             crashRecoveryNeeded = false;
             connection = "Connected";
-            LOG.info("{}: resync from {} finished: disk UpToDate at sequence {}, generation {}", config.name(),
-                    peerNode.name(), seq, Superblock.hex(generation));
+            LOG.info("{}: resync from {} finished: disk UpToDate at sequence {}, generations {}", config.name(),
+                    peerNode.name(), seq, adopted[0]);
+            handlers.run("after-resync-target", peerNode.name());
             event("resync-finished");
             sendState();
         }
+    }
+
+    /**
+     * What a SyncTarget stores when its resync (or catch-up) ends: the source's generations as
+     * the source will store them when it learns of the end ({@link #sourceFinished}).
+     */
+    private static Generations adoptedFrom(Generations source) {
+        return source.bitmap() == 0 ? source : GenerationTransitions.onResyncEndAsSource(source);
+    }
+
+    /** This node's resync or catch-up of the peer is complete and durable there. */
+    private void sourceFinished() {
+        boolean secondary = role == Role.Secondary;
+        persist(sb -> {
+            Generations g = Generations.of(sb);
+            Superblock next = (g.bitmap() == 0 ? g : GenerationTransitions.onResyncEndAsSource(g)).applyTo(sb)
+                    .without(SuperblockFlag.PRIMARY_AT_SPLIT).without(SuperblockFlag.FULL_SYNC_NEEDED);
+            return secondary ? next.without(SuperblockFlag.CRASHED_PRIMARY) : next;
+        });
+        crashRecoveryNeeded = false;
+        ReplicatedDevice d = device;
+        if (d != null) {
+            d.armNewGeneration();
+        }
+        sendState();
     }
 
     private void sendState() {
@@ -737,6 +1179,33 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         public void caughtUp(long s, long seq) {
             clearBitmapAt = seq;
             clearBitmapSession = s;
+            if (catchUpEndsWithSyncDone) {
+                link.syncDone(s, seq); // on the peer-sender thread, in order after the caught-up records
+                link.endOfBatch(s);
+            }
+        }
+
+        @Override
+        public void firstUnreplicatedWrite() {
+            Generations[] made = new Generations[2];
+            persist(sb -> {
+                made[0] = Generations.of(sb);
+                made[1] = GenerationTransitions.onFirstWriteWithoutPeer(made[0], RANDOM::nextLong);
+                return made[1].applyTo(sb);
+            });
+            LOG.info("{}: first write without {}: new data generation {} (was {})", config.name(), peerNode.name(),
+                    made[1], made[0]);
+        }
+
+        @Override
+        public long resyncStarting(long s, long totalBytes, boolean full) {
+            Generations[] g = new Generations[1];
+            persist(sb -> {
+                g[0] = GenerationTransitions.onResyncStart(Generations.of(sb), RANDOM::nextLong);
+                return g[0].applyTo(sb);
+            });
+            sendState(); // before SYNC_START: the target adopts these generations when it ends
+            return g[0] == null ? 0 : g[0].bitmap();
         }
 
         @Override
@@ -763,8 +1232,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         Superblock sb = md.superblock();
         m.put("disk", sb.diskState().drbdName());
-        m.put("connection", connection);
+        m.put("connection", connection.equals("SyncSource") && throttle.paused() ? "PausedSyncS" : connection);
         m.put("generation", Superblock.hex(sb.currentGen()));
+        m.put("generations", Generations.of(sb).toString());
         Map<String, Object> peer = new LinkedHashMap<>();
         peer.put("node", peerNode.name());
         PeerMessage.State p = peerState;
@@ -772,23 +1242,44 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         peer.put("disk", p == null ? "DUnknown" : p.disk().name());
         if (p != null) {
             peer.put("generation", Superblock.hex(p.currentGeneration()));
+            peer.put("generations", peerGenerations(p).toString());
             peer.put("appliedSeq", p.appliedSeq());
+            peer.put("outOfSyncBytes", p.outOfSyncBytes());
         }
         if (link != null && !link.lastFailure().isEmpty() && p == null) {
             peer.put("lastError", link.lastFailure());
         }
         m.put("peer", peer);
-        m.put("outOfSyncBytes", md.bitmap().dirtyBytes());
-        ReplicatedDevice d = device;
+        Decision d = lastDecision;
         if (d != null) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("outcome", d.outcome().name());
+            c.put("rule", d.ruleNumber());
+            c.put("ruleName", d.rule().toString());
+            c.put("why", d.why());
+            m.put("lastConnect", c);
+        }
+        if (!connectRefusal.isEmpty()) {
+            m.put("refused", connectRefusal);
+        }
+        m.put("resyncPaused", throttle.paused());
+        m.put("outOfSyncBytes", md.bitmap().dirtyBytes());
+        ReplicatedDevice dev = device;
+        if (dev != null && role == Role.Secondary) {
+            m.put("lastSeq", dev.lastSeq());
+            if (connection.equals("SyncSource")) {
+                m.put("resync", progress(dev.resyncBytesDone(), dev.resyncBytesTotal(), dev.resyncStartNanos()));
+            }
+        }
+        if (dev != null && role == Role.Primary) {
             m.put("nbd", export.uri());
             m.put("nbdClients", export.clients());
-            m.put("lastSeq", d.lastSeq());
-            m.put("peerSyncedSeq", d.peerSyncedSeq());
+            m.put("lastSeq", dev.lastSeq());
+            m.put("peerSyncedSeq", dev.peerSyncedSeq());
             if (connection.equals("SyncSource")) {
-                m.put("resync", progress(d.resyncBytesDone(), d.resyncBytesTotal(), d.resyncStartNanos()));
+                m.put("resync", progress(dev.resyncBytesDone(), dev.resyncBytesTotal(), dev.resyncStartNanos()));
             }
-        } else {
+        } else if (dev == null) {
             SecondaryApplier a = applierState;
             m.put("appliedSeq", a != null && applier != null ? a.appliedSeq() : Math.max(persistedSeq, sb.appliedSeq()));
             ApplierThread at = applier;

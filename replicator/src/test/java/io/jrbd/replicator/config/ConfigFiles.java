@@ -66,6 +66,21 @@ final class ConfigFiles {
         return s;
     }
 
+    /** VALID with {@code lines} added at the end of its {@code [net]} table. */
+    static String withNet(String lines) {
+        return edit(VALID, "journal-size = \"64M\"           # 0 = off\n", "journal-size = \"64M\"\n" + lines + "\n");
+    }
+
+    /** VALID with a {@code [disk]} table of {@code lines}. */
+    static String withDisk(String lines) {
+        return VALID + "\n[disk]\n" + lines + "\n";
+    }
+
+    /** VALID with a {@code [handlers]} table of {@code lines}. */
+    static String withHandlers(String lines) {
+        return VALID + "\n[handlers]\n" + lines + "\n";
+    }
+
     /** A resource file named NAME.toml in dir for resource NAME, on the given replication ports. */
     static String resource(String name, int alphaPort, int bravoPort) {
         return edit(VALID, "name = \"r0\"", "name = \"" + name + "\"",

@@ -8,12 +8,16 @@ import static io.jrbd.replicator.config.ConfigFiles.VALID;
 import static io.jrbd.replicator.config.ConfigFiles.edit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +57,58 @@ class ConfigLoaderTest {
         assertEquals("bravo", r.peerOf("alpha").name());
         assertEquals("alpha", r.peerOf("bravo").name());
         assertEquals(new InetSocketAddress("127.0.0.1", 7790), r.node("bravo").replication());
+    }
+
+    @Test
+    void shouldReadInternalMetadata() {
+        ResourceConfig r = ConfigLoader.load(ConfigFiles.write(dir, "r0.toml",
+                edit(VALID, "meta-disk = \"/var/lib/jrbd/r0-alpha.md\"", "meta-disk = \"internal\"")));
+        NodeConfig alpha = r.node("alpha");
+        assertTrue(alpha.internalMetadata());
+        assertNull(alpha.metaDisk());
+        assertEquals(Path.of("/var/lib/jrbd/r0-alpha.img"), alpha.disk());
+        assertTrue(alpha.toString().contains("metaDisk=internal"), alpha.toString());
+        NodeConfig bravo = r.node("bravo");
+        assertFalse(bravo.internalMetadata());
+        assertEquals(Path.of("/var/lib/jrbd/r0-bravo.md"), bravo.metaDisk());
+    }
+
+    @Test
+    void shouldReadEveryTableOfAFullFile() {
+        String text = edit(VALID, "protocol = \"C\"", "protocol = \"A\"", "journal-size = \"64M\"", """
+                journal-size = "64M"
+                after-sb-0pri = "discard-zero-changes"
+                after-sb-1pri = "discard-secondary"
+                after-sb-2pri = "disconnect"
+                on-congestion = "pull-ahead"
+                congestion-fill = "2G"
+                congestion-extents = 1000
+                verify-alg = "sha256"
+                csums-alg = "crc32c"
+                """) + """
+
+                [disk]
+                al-extents = 3389
+                resync-rate = "40M"
+                c-plan-ahead = "3s"
+                c-fill-target = "1M"
+                c-delay-target = "500ms"
+                c-max-rate = "400M"
+                c-min-rate = "20M"
+                fencing = "resource-only"
+
+                [handlers]
+                handler-timeout = "2m"
+                """;
+        ResourceConfig r = ConfigLoader.load(ConfigFiles.write(dir, "r0.toml", text));
+        assertEquals(SplitBrainPolicy.parse("discard-zero-changes", "discard-secondary", "disconnect"), r.splitBrain());
+        assertEquals(new CongestionOptions(CongestionOptions.OnCongestion.PULL_AHEAD, 2L << 30, 1000), r.congestion());
+        assertEquals(new ChecksumOptions(DigestAlgorithm.SHA256, Optional.of(DigestAlgorithm.CRC32C)), r.checksums());
+        assertEquals(new DiskOptions(3389, DiskOptions.Fencing.RESOURCE_ONLY), r.disk());
+        assertEquals(new ResyncOptions(40L << 20, Duration.ofSeconds(3), 1L << 20, Duration.ofMillis(500), 400L << 20, 20L << 20),
+                r.resync());
+        assertEquals(new Handlers(Map.of(), Duration.ofMinutes(2)), r.handlers());
+        assertEquals(NetOptions.withDefaults("change-me"), r.net());
     }
 
     @Test
@@ -104,7 +160,8 @@ class ConfigLoaderTest {
             Arguments.of(edit(VALID, "ping-interval", "ping-intervall"), "net.ping-intervall: unknown key (did you mean ping-interval?)"),
             Arguments.of(edit(VALID, "disk = \"/var/lib/jrbd/r0-alpha.img\"", "dsik = \"/var/lib/jrbd/r0-alpha.img\""),
                     "nodes.alpha.dsik: unknown key (did you mean disk?)"),
-            Arguments.of(VALID + "\n[handlers]\nfence-peer = \"/bin/true\"\n", "handlers: unknown key (known keys: resource, net, nodes)"),
+            Arguments.of(VALID + "\n[handler]\nfence-peer = \"/bin/true\"\n", "handler: unknown key (did you mean handlers?)"),
+            Arguments.of(VALID + "\n[syncer]\nrate = \"10M\"\n", "syncer: unknown key (known keys: resource, net, disk, handlers, nodes)"),
             Arguments.of(edit(VALID, "name = \"r0\"", "name = \"r0\"\nsyncer = 1"), "resource.syncer: unknown key (known keys: name, size, protocol)"),
             Arguments.of(edit(VALID, "timeout = \"6s\"", "timeout = \"10s\""),
                     "net.timeout: '10s' must be less than net.ping-interval ('10s'): DRBD requires timeout < ping-interval and timeout < connect-interval"),
@@ -123,7 +180,14 @@ class ConfigLoaderTest {
                     "nodes.alpha.nbd: '256.0.0.1:10809' is not an address: use IP:PORT, e.g. 192.168.1.10:7789 or [fd00::1]:7789"),
             Arguments.of(edit(VALID, "\"/var/lib/jrbd/r0-alpha.img\"", "\"r0-alpha.img\""), "nodes.alpha.disk: 'r0-alpha.img' is not an absolute path"),
             Arguments.of(edit(VALID, "\"/var/lib/jrbd/r0-bravo.md\"", "\"/var/lib/jrbd/r0-bravo.img\""),
-                    "nodes.bravo.meta-disk: '/var/lib/jrbd/r0-bravo.img' is also the disk; metadata needs its own file or device"),
+                    "nodes.bravo.meta-disk: '/var/lib/jrbd/r0-bravo.img' is also the disk; metadata needs its own file or device"
+                    + " (or internal, at the end of the disk)"),
+            Arguments.of(edit(VALID, "\"/var/lib/jrbd/r0-alpha.md\"", "\"r0-alpha.md\""),
+                    "nodes.alpha.meta-disk: 'r0-alpha.md' is not an absolute path (or internal)"),
+            Arguments.of(edit(VALID, "\"/var/lib/jrbd/r0-alpha.md\"", "\"Internal\""),
+                    "nodes.alpha.meta-disk: 'Internal' is not an absolute path (or internal)"),
+            Arguments.of(edit(VALID, "\"/var/lib/jrbd/r0-alpha.md\"", "true"),
+                    "nodes.alpha.meta-disk: expected a string, found a boolean (true)"),
             Arguments.of(edit(VALID, "\"/run/jrbd/alpha.sock\"", "\"alpha.sock\""), "nodes.alpha.control-socket: 'alpha.sock' is not an absolute path"),
             Arguments.of(edit(VALID, "\"/run/jrbd/alpha.sock\"", "\"/run/" + "x".repeat(110) + "\""),
                     "nodes.alpha.control-socket: '/run/" + "x".repeat(110) + "' is 115 bytes long; a Unix socket path has at most 107"),

@@ -15,6 +15,8 @@ class DurationsTest {
         "10s, 10000",
         "2m, 120000",
         "0ms, 0",
+        "0, 0",
+        "' 0 ', 0",
         "' 6s ', 6000",
         "10S, 10000",
         "1500MS, 1500",
@@ -24,7 +26,7 @@ class DurationsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "10", "5x", "1.5s", "-1s", "10 s", "s", "1h", "10sec", "9999999999s"})
+    @ValueSource(strings = {"", "10", "00", "5x", "1.5s", "-1s", "10 s", "s", "1h", "10sec", "9999999999s"})
     void shouldRejectTextThatIsNotADuration(String text) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(text));
         assertEquals("'" + text + "' is not a duration (use ms, s or m)", e.getMessage());

@@ -66,6 +66,45 @@ class ResourceConfigTest {
     }
 
     @Test
+    void shouldGiveDefaultOptionsWhenBuiltWithoutThem() {
+        ResourceConfig r = resource(nodes(node("alpha", 7000), node("bravo", 7001)));
+        assertEquals(SplitBrainPolicy.DEFAULT, r.splitBrain());
+        assertEquals(CongestionOptions.defaults(1237), r.congestion());
+        assertEquals(ChecksumOptions.DEFAULTS, r.checksums());
+        assertEquals(DiskOptions.DEFAULTS, r.disk());
+        assertEquals(ResyncOptions.DEFAULTS, r.resync());
+        assertEquals(Handlers.NONE, r.handlers());
+    }
+
+    @Test
+    void shouldCheckSettingsThatTieTablesTogetherWhenBuiltInCode() {
+        Map<String, NodeConfig> nodes = nodes(node("alpha", 7000), node("bravo", 7001));
+        NetOptions net = NetOptions.withDefaults("change-me");
+        ConfigException node = assertThrows(ConfigException.class, () -> new ResourceConfig("r0", 1L << 20, Protocol.C, net,
+                SplitBrainPolicy.parse("discard-node-zulu", null, null), CongestionOptions.defaults(1237), ChecksumOptions.DEFAULTS,
+                DiskOptions.DEFAULTS, ResyncOptions.DEFAULTS, Handlers.NONE, nodes, null));
+        assertEquals("net.after-sb-0pri: 'discard-node-zulu' names no node of this resource (its nodes are alpha, bravo)",
+                node.getMessage());
+        ConfigException missing = assertThrows(ConfigException.class, () -> new ResourceConfig("r0", 1L << 20, Protocol.C, net,
+                SplitBrainPolicy.DEFAULT, CongestionOptions.defaults(1237), ChecksumOptions.DEFAULTS, null,
+                ResyncOptions.DEFAULTS, Handlers.NONE, nodes, null));
+        assertEquals("disk: missing", missing.getMessage());
+        ResourceConfig ok = new ResourceConfig("r0", 1L << 20, Protocol.A, net, SplitBrainPolicy.parse("discard-node-bravo", null, null),
+                new CongestionOptions(CongestionOptions.OnCongestion.PULL_AHEAD, 0, 7), ChecksumOptions.DEFAULTS,
+                DiskOptions.DEFAULTS, ResyncOptions.DEFAULTS, Handlers.NONE, nodes, null);
+        assertEquals("bravo", ok.splitBrain().discardNode());
+    }
+
+    @Test
+    void shouldKeepInternalMetadataApartFromThePathForm() {
+        NodeConfig internal = new NodeConfig("alpha", new InetSocketAddress("127.0.0.1", 7000), new InetSocketAddress("127.0.0.1", 10000),
+                Path.of("/dev/vg0/r0"), null, NodeConfig.DEFAULT_CONTROL_SOCKET);
+        assertTrue(internal.internalMetadata());
+        assertNull(internal.metaDisk());
+        assertFalse(node("bravo", 7001).internalMetadata());
+    }
+
+    @Test
     void shouldNeverShowTheSecret() {
         NetOptions net = NetOptions.withDefaults("very-secret-words");
         assertFalse(net.toString().contains("very-secret-words"), net.toString());

@@ -44,4 +44,32 @@ class SizesTest {
     void shouldFormatWholeUnitsAndOtherwiseBytes(long bytes, String expected) {
         assertEquals(expected, Sizes.format(bytes));
     }
+
+    @ParameterizedTest
+    @CsvSource({
+        "250K, 256000",
+        "250K/s, 256000",
+        "100M/S, 104857600",
+        "100MiB/s, 104857600",
+        "4096, 4096",
+        "' 1G/s ', 1073741824",
+        "0, 0",
+    })
+    void shouldParseRatesWithOrWithoutPerSecond(String text, long expected) {
+        assertEquals(expected, Sizes.parseRate(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "/s", "fast", "10M/h", "10M/ss", "-1K", "1.5M/s"})
+    void shouldRejectTextThatIsNotARate(String text) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sizes.parseRate(text));
+        assertEquals("'" + text + "' is not a rate: use bytes per second or a number with K, M, G or T, optionally followed by /s",
+                e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"256000, 250 KiB/s", "104857600, 100 MiB/s", "500, 500 bytes/s"})
+    void shouldFormatRates(long bytesPerSecond, String expected) {
+        assertEquals(expected, Sizes.formatRate(bytesPerSecond));
+    }
 }

@@ -1424,13 +1424,13 @@ final class ReplicationSimulationTest {
                 }
 
                 @Override
-                public void synced(long seq) {
+                public void synced(long seq, long resyncBytes) {
                     lastSyncedAck = Math.max(lastSyncedAck, seq);
                     c.toPrimary(new Msg(Kind.SYNC_ACK, seq, null));
                 }
 
                 @Override
-                public void syncStarted(long totalBytes) {
+                public void syncStarted(long totalBytes, boolean full, long syncGeneration) {
                     throw new AssertionError("no full resync in the simulation");
                 }
 

@@ -164,7 +164,7 @@ final class SecondaryApplierTest {
 
     @Test
     void shouldReportSyncStartedAtOnceAndSyncCompletedOnlyAfterTheSyncThatCoversIt() throws IOException {
-        applier.syncStart(SIZE);
+        applier.syncStart(SIZE, true, 7);
         assertEquals(List.of("syncStarted " + SIZE), events);
         applier.write(0, 0, buf(4096, 1), 0); // resync data carries the last application seq
         applier.write(0, 4096, buf(4096, 1), 0);
@@ -175,8 +175,28 @@ final class SecondaryApplierTest {
     }
 
     @Test
+    void shouldAcknowledgeResyncBytesOnlyOnceASyncCoversThemCountingFromEachSyncStart() throws IOException {
+        applier.syncStart(SIZE, false, 9);
+        applier.write(0, 0, buf(4096, 1), 0);
+        applier.resyncApplied(4096);
+        applier.zeroes(0, 8192, 8192, 0);
+        applier.resyncApplied(8192);
+        assertEquals(List.of("syncStarted " + SIZE + " bitmap gen 9"), events, "nothing durable yet");
+        applier.idle();
+        assertEquals(List.of("syncStarted " + SIZE + " bitmap gen 9", "sync", "synced 0 resync 12288"), events,
+                "resync data alone (no new sequence number) still gets a sync and an acknowledgement");
+        events.clear();
+        applier.syncStart(SIZE, false, 9);
+        applier.write(0, 0, buf(4096, 2), 0);
+        applier.resyncApplied(4096);
+        applier.idle();
+        assertEquals(List.of("syncStarted " + SIZE + " bitmap gen 9", "sync", "synced 0 resync 4096"), events,
+                "a new SYNC_START counts from zero, as the source's ledger does");
+    }
+
+    @Test
     void shouldNotReportSyncCompletedWhenTheCoveringSyncFails() throws IOException {
-        applier.syncStart(SIZE);
+        applier.syncStart(SIZE, true, 7);
         applier.write(1, 0, buf(4096, 1), 0);
         applier.syncDone(1);
         disk.failNext("sync", "EIO on fdatasync");
@@ -201,7 +221,7 @@ final class SecondaryApplierTest {
                 () -> applier.flush(6),
                 applier::endOfBatch,
                 applier::idle,
-                () -> applier.syncStart(SIZE),
+                () -> applier.syncStart(SIZE, true, 7),
                 () -> applier.syncDone(7));
         for (Executable call : later) {
             IOException e = assertThrows(IOException.class, call);
@@ -248,13 +268,13 @@ final class SecondaryApplierTest {
         }
 
         @Override
-        public void synced(long seq) {
-            events.add("synced " + seq);
+        public void synced(long seq, long resyncBytes) {
+            events.add("synced " + seq + (resyncBytes > 0 ? " resync " + resyncBytes : ""));
         }
 
         @Override
-        public void syncStarted(long totalBytes) {
-            events.add("syncStarted " + totalBytes);
+        public void syncStarted(long totalBytes, boolean full, long syncGeneration) {
+            events.add("syncStarted " + totalBytes + (full ? "" : " bitmap") + (syncGeneration == 7 ? "" : " gen " + syncGeneration));
         }
 
         @Override
