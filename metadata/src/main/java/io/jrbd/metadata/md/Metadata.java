@@ -4,8 +4,14 @@ import static io.jrbd.metadata.md.MetadataLayout.CRC_ENTRIES_PER_PAGE;
 import static io.jrbd.metadata.md.MetadataLayout.PAGE_SIZE;
 import static io.jrbd.metadata.md.MetadataLayout.SLOT_SIZE;
 import static io.jrbd.metadata.md.MetadataLayout.slotName;
-import static io.jrbd.metadata.md.MetadataLayout.slotOffset;
 
+import io.jrbd.metadata.al.ActivityLog;
+import io.jrbd.metadata.al.ActivityLogLayout;
+import io.jrbd.metadata.al.ActivityLogRecovery;
+import io.jrbd.metadata.al.Transaction;
+import io.jrbd.metadata.al.TransactionCodec;
+import io.jrbd.metadata.store.BackingStore;
+import io.jrbd.metadata.store.StoreException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,12 +28,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One resource's metadata on one node, in a file of its own (external placement); the
- * layout is drawn in {@link MetadataLayout}.
+ * One resource's metadata on one node: in a file of its own (external placement: {@link #create},
+ * {@link #open}) or at the end of the backing store, after the data (internal placement:
+ * {@link #createInternal}, {@link #openInternal}); the layout is drawn in {@link MetadataLayout}.
  *
- * <p>The superblock and the bitmap are held in memory. {@link #writeSuperblock} and
- * {@link #flushBitmap} are durable when they return (fdatasync) and are serialised against
- * each other; the {@link Bitmap} may be changed by any number of threads meanwhile.
+ * <p>The superblock, the activity log and the bitmap are held in memory. {@link #writeSuperblock},
+ * {@link #flushBitmap} and the {@link ActivityLog}'s transactions are durable when they return
+ * (fdatasync) and are serialised against each other; the {@link Bitmap} may be changed by any
+ * number of threads meanwhile. The activity log is checked at open like everything else, and
+ * flushes the bitmap before every transaction that evicts an extent.
  *
  * <p>Sticky failure: after one write fails, every later write fails too, naming the first
  * failure, so that the resource detaches instead of running on metadata it cannot keep.
@@ -44,6 +53,7 @@ public final class Metadata implements Closeable {
     private final Bitmap bitmap;
     /** CRC of every page as it is on disk (after the last flush). */
     private final int[] pageCrcs;
+    private final ActivityLog activityLog;
     private final Object writeLock = new Object();
     /** Per slot: null when it holds a valid superblock, else why not. */
     private final String[] slotProblems = new String[2];
@@ -58,7 +68,8 @@ public final class Metadata implements Closeable {
     private volatile boolean closed;
 
     private Metadata(Path file, FileChannel channel, boolean readOnly, MetadataLayout layout, Bitmap bitmap,
-            int[] pageCrcs, Superblock superblock, SuperblockCodec.Slot[] slots, int activeSlot) {
+            int[] pageCrcs, Superblock superblock, SuperblockCodec.Slot[] slots, int activeSlot,
+            ActivityLogRecovery.Result al) {
         this.file = file;
         this.channel = channel;
         this.readOnly = readOnly;
@@ -72,36 +83,29 @@ public final class Metadata implements Closeable {
             slotProblems[i] = slots[i].problem();
             slotCounters[i] = slots[i].counter();
         }
+        this.activityLog = new ActivityLog(layout.deviceSize(), al, this::writeActivityLog);
+        // Bits of an extent leaving the log must be on disk before the transaction that drops it.
+        activityLog.onEviction((extents, count) -> flushBitmap());
     }
 
     /**
-     * Writes fresh metadata for a device of {@code deviceSize} bytes: Inconsistent, generation
-     * 0 ("just created"), no flags, the bitmap all clear, both superblock slots. Refuses a file
-     * that holds valid jrbd metadata unless {@code force}; never creates directories.
+     * Writes fresh external metadata for a device of {@code deviceSize} bytes to a file of its
+     * own: Inconsistent, generation 0 ("just created"), no flags, the bitmap all clear, an empty
+     * activity log, both superblock slots. Refuses a file that holds valid jrbd metadata unless
+     * {@code force}; never creates directories.
      */
     public static Metadata create(Path file, long deviceSize, String resource, String node, boolean force)
             throws MetadataException {
         Superblock sb = Superblock.initial(deviceSize, resource, node);
         MetadataLayout layout = MetadataLayout.of(deviceSize);
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) {
-            throw new MetadataException(file, null, "directory " + parent + " does not exist");
-        }
+        Path parent = checkParent(file);
         boolean existed = Files.exists(file);
         if (existed) {
             if (!Files.isRegularFile(file)) {
-                throw new MetadataException(file, null, "is not a regular file (only external metadata files are"
-                        + " supported so far)");
+                throw new MetadataException(file, null, "is not a regular file (external metadata is a file of its"
+                        + " own; for metadata at the end of a backing device use internal placement)");
             }
-            Superblock old = probe(file);
-            if (old != null && !force) {
-                throw new MetadataException(file, null, "holds valid jrbd metadata for resource " + old.resourceName()
-                        + " (node " + old.nodeName() + "); use --force to overwrite");
-            }
-            if (old != null) {
-                LOG.warn("{}: overwriting jrbd metadata for resource {} (node {}) as forced", file,
-                        old.resourceName(), old.nodeName());
-            }
+            refuseToOverwrite(file, layout, force);
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
@@ -109,41 +113,146 @@ public final class Metadata implements Closeable {
             // next to a new, clear bitmap would call out-of-sync blocks in sync.
             ch.truncate(0);
             ch.force(true);
-            writeZeroes(ch, 0, layout.fileSize());
-            ByteBuffer page = ByteBuffer.allocate(PAGE_SIZE);
-            int[] crcs = new int[layout.bitmapPages()];
-            for (int p = 0; p < crcs.length; p++) {
-                crcs[p] = pageCrc(p, page.clear());
-            }
-            writeCrcTable(ch, layout, crcs, null);
-            ch.force(false);
-            writeFully(ch, SuperblockCodec.encode(sb, 1), slotOffset(0));
-            writeFully(ch, SuperblockCodec.encode(sb, 2), slotOffset(1));
-            ch.force(false);
+            writeFresh(ch, layout, sb);
         } catch (IOException e) {
             throw new MetadataException(file, null, "cannot create: " + message(e), e);
         }
         if (!existed) {
             syncDirectory(parent);
         }
-        return open(file, deviceSize, false);
+        return open(file, MetadataLayout.PLACEMENT_EXTERNAL, deviceSize, false);
     }
 
     /**
-     * Opens metadata for writing, checking every checksum, the format version, and that it was
-     * made for a device of {@code expectedDeviceSize} bytes.
+     * Writes fresh internal metadata (as {@link #create}) for a device of {@code deviceSize}
+     * bytes at the end of {@code backing}, at {@link MetadataLayout#internalMetadataOffset}; the
+     * data, the first {@code deviceSize} bytes, is not touched. {@code backing} is a file or a
+     * block device of at least {@code deviceSize + MetadataLayout.internalMetadataSize(deviceSize)}
+     * bytes; a missing file is created sparse at exactly that size. Refuses valid jrbd metadata
+     * at that place unless {@code force}; never creates directories.
+     */
+    public static Metadata createInternal(Path backing, long deviceSize, String resource, String node, boolean force)
+            throws MetadataException {
+        Superblock sb = Superblock.initial(deviceSize, resource, node);
+        MetadataLayout layout = MetadataLayout.internal(deviceSize);
+        Path parent = checkParent(backing);
+        boolean existed = Files.exists(backing);
+        if (existed) {
+            checkBackingSize(backing, layout, backingSize(backing));
+            refuseToOverwrite(backing, layout, force);
+        }
+        try (FileChannel ch = existed
+                ? FileChannel.open(backing, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(backing, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE)) {
+            if (existed) {
+                // The old superblocks go first, durably: a crash half way must not leave one
+                // beside a new, clear bitmap.
+                writeZeroes(ch, layout.superblockOffset(0), 2L * SLOT_SIZE);
+                ch.force(false);
+            }
+            // Writing the region makes a new file as long as the layout needs; the data stays a hole.
+            writeFresh(ch, layout, sb);
+        } catch (IOException e) {
+            throw new MetadataException(backing, null, "cannot create internal metadata: " + message(e), e);
+        }
+        if (!existed) {
+            syncDirectory(parent);
+        }
+        return open(backing, MetadataLayout.PLACEMENT_INTERNAL, deviceSize, false);
+    }
+
+    private static Path checkParent(Path file) throws MetadataException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new MetadataException(file, null, "directory " + parent + " does not exist");
+        }
+        return parent;
+    }
+
+    private static void refuseToOverwrite(Path file, MetadataLayout layout, boolean force) throws MetadataException {
+        Superblock old = probe(file, layout.base());
+        if (old != null && !force) {
+            throw new MetadataException(file, null, "holds valid jrbd metadata for resource " + old.resourceName()
+                    + " (node " + old.nodeName() + "); use --force to overwrite");
+        }
+        if (old != null) {
+            LOG.warn("{}: overwriting jrbd metadata for resource {} (node {}) as forced", file, old.resourceName(),
+                    old.nodeName());
+        }
+    }
+
+    /** Zeroes the layout's region, then writes the CRC table, an empty activity log and both superblocks. */
+    private static void writeFresh(FileChannel ch, MetadataLayout layout, Superblock sb) throws IOException {
+        writeZeroes(ch, layout.base(), layout.metadataSize());
+        ByteBuffer page = ByteBuffer.allocate(PAGE_SIZE);
+        int[] crcs = new int[layout.bitmapPages()];
+        for (int p = 0; p < crcs.length; p++) {
+            crcs[p] = pageCrc(p, page.clear());
+        }
+        writeCrcTable(ch, layout, crcs, null);
+        // Transaction 1, empty: from now on a region without a valid transaction is corrupt.
+        Transaction empty = new Transaction(1, ActivityLogLayout.DEFAULT_EXTENTS, new int[0]);
+        writeFully(ch, TransactionCodec.encode(empty), layout.alOffset() + ActivityLogLayout.slotOffset(empty.slot()));
+        ch.force(false);
+        writeFully(ch, SuperblockCodec.encode(sb, 1, layout.placement()), layout.superblockOffset(0));
+        writeFully(ch, SuperblockCodec.encode(sb, 2, layout.placement()), layout.superblockOffset(1));
+        ch.force(false);
+    }
+
+    /** The size of a backing file or block device, as a metadata error when it cannot be told. */
+    private static long backingSize(Path backing) throws MetadataException {
+        try {
+            return BackingStore.sizeOf(backing);
+        } catch (StoreException e) {
+            throw new MetadataException(backing, null, e.getMessage(), e);
+        }
+    }
+
+    private static void checkBackingSize(Path backing, MetadataLayout layout, long size) throws MetadataException {
+        if (size < layout.fileSize()) {
+            throw new MetadataException(backing, null, "is " + size + " bytes, too small for a " + layout.deviceSize()
+                    + "-byte device with internal metadata: that needs at least " + layout.fileSize() + " bytes ("
+                    + layout.deviceSize() + " of data + " + (layout.fileSize() - layout.deviceSize())
+                    + " of metadata)");
+        }
+    }
+
+    /**
+     * Opens external metadata for writing, checking every checksum, the format version, and that
+     * it was made for a device of {@code expectedDeviceSize} bytes.
      */
     public static Metadata open(Path file, long expectedDeviceSize) throws MetadataException {
         MetadataLayout.checkDeviceSize(expectedDeviceSize);
-        return open(file, expectedDeviceSize, false);
+        return open(file, MetadataLayout.PLACEMENT_EXTERNAL, expectedDeviceSize, false);
     }
 
-    /** Opens metadata to read it (dump-md, show-gi), whatever device it was made for. */
+    /**
+     * Opens the internal metadata of a {@code deviceSize}-byte device at the end of
+     * {@code backing} for writing, checking everything {@link #open(Path, long)} checks, and
+     * that the backing store holds the data and the metadata.
+     */
+    public static Metadata openInternal(Path backing, long deviceSize) throws MetadataException {
+        MetadataLayout.checkDeviceSize(deviceSize);
+        return open(backing, MetadataLayout.PLACEMENT_INTERNAL, deviceSize, false);
+    }
+
+    /** Opens external metadata to read it (dump-md, show-gi), whatever device it was made for. */
     public static Metadata openReadOnly(Path file) throws MetadataException {
-        return open(file, -1, true);
+        return open(file, MetadataLayout.PLACEMENT_EXTERNAL, -1, true);
     }
 
-    private static Metadata open(Path file, long expectedDeviceSize, boolean readOnly) throws MetadataException {
+    /**
+     * Opens the internal metadata of a {@code deviceSize}-byte device to read it: its place
+     * depends on the size, so it must be given.
+     */
+    public static Metadata openInternalReadOnly(Path backing, long deviceSize) throws MetadataException {
+        MetadataLayout.checkDeviceSize(deviceSize);
+        return open(backing, MetadataLayout.PLACEMENT_INTERNAL, deviceSize, true);
+    }
+
+    private static Metadata open(Path file, int placement, long expectedDeviceSize, boolean readOnly)
+            throws MetadataException {
         FileChannel ch;
         try {
             ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
@@ -154,7 +263,7 @@ public final class Metadata implements Closeable {
             throw new MetadataException(file, null, "cannot open: " + message(e), e);
         }
         try {
-            return load(file, ch, expectedDeviceSize, readOnly);
+            return load(file, ch, placement, expectedDeviceSize, readOnly);
         } catch (MetadataException | RuntimeException e) {
             closeQuietly(ch);
             throw e;
@@ -164,18 +273,30 @@ public final class Metadata implements Closeable {
         }
     }
 
-    private static Metadata load(Path file, FileChannel ch, long expectedDeviceSize, boolean readOnly)
+    private static Metadata load(Path file, FileChannel ch, int placement, long expectedDeviceSize, boolean readOnly)
             throws IOException {
-        long size = ch.size();
-        if (size < 2L * SLOT_SIZE) {
-            throw new MetadataException(file, null, size == 0 ? "is empty, not jrbd metadata"
-                    : "too short for jrbd metadata: " + size + " bytes, the two superblock slots alone take "
-                            + 2 * SLOT_SIZE);
+        boolean internal = placement == MetadataLayout.PLACEMENT_INTERNAL;
+        long size;
+        long base = 0;
+        if (internal) {
+            size = backingSize(file);
+            MetadataLayout expected = MetadataLayout.internal(expectedDeviceSize);
+            checkBackingSize(file, expected, size);
+            base = expected.base();
+        } else {
+            size = ch.size();
+            if (size < 2L * SLOT_SIZE) {
+                throw new MetadataException(file, null, size == 0 ? "is empty, not jrbd metadata"
+                        : "too short for jrbd metadata: " + size + " bytes, the two superblock slots alone take "
+                                + 2 * SLOT_SIZE);
+            }
         }
-        SuperblockCodec.Slot[] slots = readSlots(ch);
+        SuperblockCodec.Slot[] slots = readSlots(ch, base, size);
         if (!slots[0].valid() && !slots[1].valid()) {
             throw new MetadataException(file, "superblock", "both copies are corrupt (slot A: " + slots[0].problem()
-                    + ", slot B: " + slots[1].problem() + ")");
+                    + ", slot B: " + slots[1].problem() + ")" + (internal ? "; internal metadata of a "
+                    + expectedDeviceSize + "-byte device starts at " + base + ": is the size right, and was it"
+                    + " created with internal placement?" : ""));
         }
         int active = !slots[1].valid() ? 0
                 : !slots[0].valid() ? 1
@@ -186,16 +307,22 @@ public final class Metadata implements Closeable {
                     slotName(other), slots[other].problem(), slotName(active), slots[active].counter());
         }
         Superblock sb = slots[active].superblock();
+        if (slots[active].placement() != placement) {
+            throw new MetadataException(file, "superblock", "records " + MetadataLayout.placementName(
+                    slots[active].placement()) + " placement, but was opened as " + MetadataLayout.placementName(
+                    placement) + " metadata");
+        }
         if (expectedDeviceSize >= 0 && sb.deviceSize() != expectedDeviceSize) {
             throw new MetadataException(file, "superblock", "device size " + sb.deviceSize() + " != "
                     + expectedDeviceSize + " (the metadata was made for " + sb.deviceSize()
                     + " bytes, the device has " + expectedDeviceSize + ")");
         }
-        MetadataLayout layout = MetadataLayout.of(sb.deviceSize());
+        MetadataLayout layout = MetadataLayout.of(sb.deviceSize(), placement);
         if (size < layout.fileSize()) {
             throw new MetadataException(file, "bitmap", "file ends at " + size + " but the bitmap of a "
                     + sb.deviceSize() + "-byte device ends at " + layout.fileSize());
         }
+        ActivityLogRecovery.Result al = readActivityLog(file, ch, layout);
         int[] crcs = readCrcTable(ch, layout);
         Bitmap bitmap = new Bitmap(layout);
         ByteBuffer run = ByteBuffer.allocateDirect(RUN_PAGES * PAGE_SIZE).order(ByteOrder.BIG_ENDIAN);
@@ -226,16 +353,36 @@ public final class Metadata implements Closeable {
                 }
             }
         }
-        return new Metadata(file, ch, readOnly, layout, bitmap, crcs, sb, slots, active);
+        return new Metadata(file, ch, readOnly, layout, bitmap, crcs, sb, slots, active, al);
     }
 
-    /** The superblock with the highest counter of a file, or null if it holds none that is valid. */
-    private static Superblock probe(Path file) throws MetadataException {
+    /** Reads and checks the activity log region; refuses it, naming it, when it is corrupt. */
+    private static ActivityLogRecovery.Result readActivityLog(Path file, FileChannel ch, MetadataLayout layout)
+            throws IOException {
+        ByteBuffer region = ByteBuffer.allocate(ActivityLogLayout.REGION_SIZE);
+        readFully(ch, region, layout.alOffset());
+        ActivityLogRecovery.Result al = ActivityLogRecovery.recover(region.flip(),
+                ActivityLogLayout.extents(layout.deviceSize()), layout.alOffset());
+        if (!al.usable()) {
+            throw new MetadataException(file, "activity log", al.problem());
+        }
+        if (al.warning() != null) {
+            LOG.warn("{}: {}", file, al.warning());
+        }
+        return al;
+    }
+
+    /**
+     * The superblock with the highest counter at {@code base} of a file, or null if it holds none
+     * that is valid.
+     */
+    private static Superblock probe(Path file, long base) throws MetadataException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            if (ch.size() < SLOT_SIZE) {
+            long size = base == 0 ? ch.size() : backingSize(file);
+            if (size < base + SLOT_SIZE) {
                 return null;
             }
-            SuperblockCodec.Slot[] slots = readSlots(ch);
+            SuperblockCodec.Slot[] slots = readSlots(ch, base, size);
             SuperblockCodec.Slot best = null;
             for (SuperblockCodec.Slot slot : slots) {
                 if (slot.valid() && (best == null || Long.compareUnsigned(slot.counter(), best.counter()) > 0)) {
@@ -248,11 +395,10 @@ public final class Metadata implements Closeable {
         }
     }
 
-    private static SuperblockCodec.Slot[] readSlots(FileChannel ch) throws IOException {
+    private static SuperblockCodec.Slot[] readSlots(FileChannel ch, long base, long size) throws IOException {
         SuperblockCodec.Slot[] slots = new SuperblockCodec.Slot[2];
-        long size = ch.size();
         for (int s = 0; s < 2; s++) {
-            long offset = slotOffset(s);
+            long offset = base + MetadataLayout.slotOffset(s);
             if (size < offset + SLOT_SIZE) {
                 slots[s] = SuperblockCodec.Slot.invalid("truncated: the file ends at " + size);
                 continue;
@@ -369,7 +515,8 @@ public final class Metadata implements Closeable {
             int slot = 1 - activeSlot;
             long counter = writeCounter + 1;
             try {
-                writeFully(channel, SuperblockCodec.encode(sb, counter), slotOffset(slot));
+                writeFully(channel, SuperblockCodec.encode(sb, counter, layout.placement()),
+                        layout.superblockOffset(slot));
                 channel.force(false);
             } catch (IOException e) {
                 throw fail("superblock slot " + slotName(slot), "write failed: " + message(e), e);
@@ -380,6 +527,28 @@ public final class Metadata implements Closeable {
             slotProblems[slot] = null;
             slotCounters[slot] = counter;
             superblockWrites++;
+        }
+    }
+
+    /**
+     * The activity log as read at open; its transactions are written here. Its eviction hook
+     * flushes this bitmap until the owner installs another.
+     */
+    public ActivityLog activityLog() {
+        return activityLog;
+    }
+
+    /** The activity log's {@link io.jrbd.metadata.al.TransactionSink}: pwrite + fdatasync, sticky failure. */
+    private void writeActivityLog(ByteBuffer src, int regionOffset) throws MetadataException {
+        synchronized (writeLock) {
+            checkWritable();
+            int slot = regionOffset / ActivityLogLayout.SLOT_SIZE;
+            try {
+                writeFully(channel, src.duplicate(), layout.alOffset() + regionOffset);
+                channel.force(false);
+            } catch (IOException e) {
+                throw fail("activity log slot " + slot, "write failed: " + message(e), e);
+            }
         }
     }
 

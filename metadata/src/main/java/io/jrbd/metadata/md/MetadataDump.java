@@ -1,12 +1,18 @@
 package io.jrbd.metadata.md;
 
+import io.jrbd.metadata.al.ActivityLog;
+import io.jrbd.metadata.al.ActivityLogLayout;
+import io.jrbd.metadata.al.Transaction;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What {@code dump-md} shows: every superblock field by name, and the bitmap's set ranges. */
+/**
+ * What {@code dump-md} shows: every superblock field by name, the activity log's transaction and
+ * hot extents, and the bitmap's set ranges.
+ */
 final class MetadataDump {
     /** Set ranges listed; the rest are counted. */
     static final int MAX_RANGES = 20;
@@ -38,12 +44,91 @@ final class MetadataDump {
         return new Ranges(first, total);
     }
 
+    /** Runs of consecutive hot extents, ascending: {first extent, last extent}. */
+    static List<int[]> extentRuns(int[] sortedExtents) {
+        List<int[]> runs = new ArrayList<>();
+        for (int i = 0; i < sortedExtents.length; ) {
+            int j = i;
+            while (j + 1 < sortedExtents.length && sortedExtents[j + 1] == sortedExtents[j] + 1) {
+                j++;
+            }
+            runs.add(new int[] {sortedExtents[i], sortedExtents[j]});
+            i = j + 1;
+        }
+        return runs;
+    }
+
+    /** The bytes of extents {@code [first, last]}, cut at the end of the device: {offset, length}. */
+    static long[] extentBytes(int first, int last, long deviceSize) {
+        long offset = (long) first << ActivityLogLayout.EXTENT_SHIFT;
+        long end = Math.min((long) (last + 1) << ActivityLogLayout.EXTENT_SHIFT, deviceSize);
+        return new long[] {offset, end - offset};
+    }
+
+    private static void activityLogText(StringBuilder out, Metadata md) {
+        ActivityLog al = md.activityLog();
+        Transaction t = al.lastTransaction();
+        int[] hot = al.hotExtents();
+        line(out, "activity log", (t == null ? "no transaction (empty)"
+                : "transaction " + Long.toUnsignedString(t.number()) + " in slot " + t.slot() + ", " + hot.length
+                        + " extents hot (al-extents " + t.alExtents() + " when written)")
+                + ", region @" + md.layout().alOffset());
+        for (int s = 0; s < ActivityLogLayout.SLOTS; s++) {
+            line(out, "al slot " + s, al.slot(s).describe());
+        }
+        List<int[]> runs = extentRuns(hot);
+        line(out, "hot extents", runs.size() + (runs.size() > MAX_RANGES
+                ? " ranges (first " + MAX_RANGES + " shown as extents, then offset+length)"
+                : " ranges (extents, then offset+length)"));
+        for (int[] run : runs.subList(0, Math.min(MAX_RANGES, runs.size()))) {
+            long[] bytes = extentBytes(run[0], run[1], md.layout().deviceSize());
+            String extents = run[0] == run[1] ? String.valueOf(run[0]) : run[0] + "-" + run[1];
+            out.append(String.format(Locale.ROOT, "    %-15s %d+%d", extents, bytes[0], bytes[1])).append('\n');
+        }
+    }
+
+    private static Map<String, Object> activityLogJson(Metadata md) {
+        ActivityLog al = md.activityLog();
+        Transaction t = al.lastTransaction();
+        int[] hot = al.hotExtents();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("offset", md.layout().alOffset());
+        m.put("size", ActivityLogLayout.REGION_SIZE);
+        m.put("extentSize", ActivityLogLayout.EXTENT_SIZE);
+        m.put("transaction", t == null ? 0L : t.number());
+        if (t != null) {
+            m.put("slot", t.slot());
+            m.put("alExtents", t.alExtents());
+        }
+        m.put("hotExtents", hot.length);
+        Map<String, Object> slots = new LinkedHashMap<>();
+        for (int s = 0; s < ActivityLogLayout.SLOTS; s++) {
+            slots.put(String.valueOf(s), al.slot(s).describe());
+        }
+        m.put("slots", slots);
+        List<Map<String, Object>> ranges = new ArrayList<>();
+        for (int[] run : extentRuns(hot)) {
+            long[] bytes = extentBytes(run[0], run[1], md.layout().deviceSize());
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("firstExtent", run[0]);
+            r.put("lastExtent", run[1]);
+            r.put("offset", bytes[0]);
+            r.put("length", bytes[1]);
+            ranges.add(r);
+        }
+        m.put("ranges", ranges);
+        return m;
+    }
+
     static String text(Metadata md) {
         Superblock sb = md.superblock();
         Bitmap bitmap = md.bitmap();
         StringBuilder out = new StringBuilder();
         out.append("# jrbd metadata ").append(md.file()).append('\n');
-        line(out, "format version", MetadataLayout.FORMAT_VERSION + " (external)");
+        MetadataLayout layout = md.layout();
+        line(out, "format version", MetadataLayout.FORMAT_VERSION + (layout.internal()
+                ? " (internal: metadata @" + layout.base() + ", after " + layout.deviceSize() + " bytes of data)"
+                : " (external)"));
         line(out, "superblock", "slot " + md.activeSlot() + ", write counter " + md.writeCounter());
         for (char slot : new char[] {'A', 'B'}) {
             String problem = md.slotProblem(slot);
@@ -67,6 +152,7 @@ final class MetadataDump {
         line(out, "applied seq", Long.toUnsignedString(sb.appliedSeq()));
         line(out, "last primary seq", Long.toUnsignedString(sb.lastPrimarySeq()));
         line(out, "layout", md.layout().toString());
+        activityLogText(out, md);
         line(out, "bitmap", bitmap.blocks() + " blocks, " + bitmap.cardinality() + " set ("
                 + bitmap.dirtyBytes() + " bytes out of sync)");
         Ranges ranges = ranges(bitmap);
@@ -84,7 +170,8 @@ final class MetadataDump {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("file", md.file().toString());
         root.put("formatVersion", MetadataLayout.FORMAT_VERSION);
-        root.put("placement", "external");
+        root.put("placement", MetadataLayout.placementName(md.layout().placement()));
+        root.put("metadataOffset", md.layout().base());
         root.put("activeSlot", String.valueOf(md.activeSlot()));
         root.put("writeCounter", md.writeCounter());
         Map<String, Object> slots = new LinkedHashMap<>();
@@ -120,9 +207,9 @@ final class MetadataDump {
         root.put("lastPrimarySeq", sb.lastPrimarySeq());
         MetadataLayout layout = md.layout();
         Map<String, Object> regions = new LinkedHashMap<>();
-        regions.put("slotA", MetadataLayout.SLOT_A_OFFSET);
-        regions.put("slotB", MetadataLayout.SLOT_B_OFFSET);
-        regions.put("activityLogOffset", MetadataLayout.AL_OFFSET);
+        regions.put("slotA", layout.superblockOffset(0));
+        regions.put("slotB", layout.superblockOffset(1));
+        regions.put("activityLogOffset", layout.alOffset());
         regions.put("activityLogSize", MetadataLayout.AL_SIZE);
         regions.put("bitmapCrcTableOffset", layout.crcTableOffset());
         regions.put("bitmapCrcTableSize", layout.crcTableSize());
@@ -130,6 +217,7 @@ final class MetadataDump {
         regions.put("bitmapPages", layout.bitmapPages());
         regions.put("fileSize", layout.fileSize());
         root.put("layout", regions);
+        root.put("activityLog", activityLogJson(md));
         Map<String, Object> bm = new LinkedHashMap<>();
         bm.put("blocks", bitmap.blocks());
         bm.put("setBlocks", bitmap.cardinality());

@@ -1,15 +1,16 @@
 package io.jrbd.metadata.md;
 
 /**
- * Where everything lives in a metadata file, format version 1, external placement (a separate
- * file that holds nothing but one resource's metadata on one node). All integers are
- * big-endian; every region starts on a 4 KiB boundary.
+ * Where everything lives in a metadata file, format version 1. External placement: a separate
+ * file that holds nothing but one resource's metadata on one node, drawn first; internal
+ * placement: the same regions at the end of the backing store, after the data (below). All
+ * integers are big-endian; every region starts on a 4 KiB boundary.
  *
  * <pre>
  *  offset                        size                        region
  *  0                             4 KiB                       superblock slot A
  *  4 KiB                         4 KiB                       superblock slot B
- *  8 KiB                         32 KiB                      activity log (reserved: zeroes in v1)
+ *  8 KiB                         32 KiB                      activity log: two 16 KiB transaction slots
  *  40 KiB                        round_up_4k(4 * pages)      bitmap CRC table: u32 CRC32C per page
  *  40 KiB + crcTableSize         pages * 4 KiB               bitmap pages
  *  fileSize                      (end; a longer file is accepted, the rest is not read)
@@ -18,9 +19,32 @@ package io.jrbd.metadata.md;
  *  pages  = ceil(blocks / 32768)         32768 bits per 4 KiB page: 32 MiB of pages per TiB
  * </pre>
  *
- * <p>Internal placement (metadata at the end of the backing device) will use the same
- * regions, ordered as DRBD does ({@code [data][bitmap][AL][superblock]}), and will record its
- * placement in the superblock's placement byte; v1 only writes {@link #PLACEMENT_EXTERNAL}.
+ * <p>The activity log region holds two slots of checksummed transactions, each a snapshot of
+ * the hot extents; {@link io.jrbd.metadata.al.ActivityLogLayout} draws them. An all-zero region
+ * (metadata written before the activity log existed) is an empty activity log.
+ *
+ * <h2>Internal placement</h2>
+ * The same regions in the same order, inside the backing store right after the data; every
+ * offset above moves by {@code base}:
+ * <pre>
+ *  backing store offset              size                  region
+ *  0                                 deviceSize            data (what the device exports)
+ *  deviceSize                        0 to 3584 bytes       padding (never written) up to 4 KiB
+ *  base = round_up_4k(deviceSize)    metadataSize          slots A and B, activity log, CRC table, bitmap
+ *  base + metadataSize               (end; a larger backing store is accepted, the rest unused)
+ *
+ *  internalMetadataSize(deviceSize) = base - deviceSize + metadataSize
+ *                                   = padding + 40 KiB + round_up_4k(4 * pages) + 4 KiB * pages
+ * </pre>
+ * The superblock's placement byte is {@link #PLACEMENT_INTERNAL} (1); the region offsets it
+ * records are relative to {@code base}, so they are the same numbers as for external metadata.
+ *
+ * <p>Unlike DRBD, which puts the superblock in the last 4 KiB of the device and everything
+ * else before it, the metadata's place depends only on the exported size, never on the backing
+ * store's: a backing store larger than needed (a logical volume rounded up to its extent size)
+ * is fine, and growing it moves nothing. The price is that finding the metadata needs the size,
+ * which every command has from the configuration; a wrong size finds no superblock at
+ * {@code base} (or one recording another size) and is refused.
  *
  * <h2>Superblock slot (4 KiB, twice)</h2>
  * <pre>
@@ -40,7 +64,7 @@ package io.jrbd.metadata.md;
  *  +---------------------------------------------------------------+
  *  |                     block size (u32) = 4096                   | 32
  *  +---------------+---------------+-------------------------------+
- *  |  placement u8 | disk state u8 |         reserved (u16)        | 36
+ *  |  placement u8 | disk state u8 |         reserved (u16)        | 36   placement: 0 external, 1 internal
  *  +---------------+---------------+-------------------------------+
  *  |                     flags (u32)                               | 40
  *  |                     reserved (u32)                            | 44
@@ -93,6 +117,7 @@ public final class MetadataLayout {
     /** "JRBDMD01" as a big-endian u64. */
     public static final long MAGIC = 0x4A5242444D443031L;
     public static final int PLACEMENT_EXTERNAL = 0;
+    public static final int PLACEMENT_INTERNAL = 1;
 
     /** Device sizes are whole sectors, as {@code BackingStore} requires. */
     public static final int SECTOR = 512;
@@ -147,25 +172,69 @@ public final class MetadataLayout {
     public static final int CRC_OFFSET = SLOT_SIZE - Integer.BYTES;
 
     private final long deviceSize;
+    private final int placement;
+    private final long base;
     private final long blocks;
     private final int bitmapPages;
     private final long crcTableSize;
-    private final long bitmapOffset;
-    private final long fileSize;
+    private final long metadataSize;
 
-    private MetadataLayout(long deviceSize) {
+    private MetadataLayout(long deviceSize, int placement) {
         this.deviceSize = deviceSize;
+        this.placement = placement;
+        this.base = placement == PLACEMENT_INTERNAL ? internalMetadataOffset(deviceSize) : 0;
         this.blocks = blocks(deviceSize);
         this.bitmapPages = bitmapPages(deviceSize);
         this.crcTableSize = crcTableSize(bitmapPages);
-        this.bitmapOffset = BITMAP_CRC_TABLE_OFFSET + crcTableSize;
-        this.fileSize = bitmapOffset + (long) bitmapPages * PAGE_SIZE;
+        this.metadataSize = BITMAP_CRC_TABLE_OFFSET + crcTableSize + (long) bitmapPages * PAGE_SIZE;
     }
 
-    /** The layout for a device of {@code deviceSize} bytes; computes, allocates nothing. */
+    /** The external layout (a file of its own) for a device of {@code deviceSize} bytes; allocates nothing. */
     public static MetadataLayout of(long deviceSize) {
+        return of(deviceSize, PLACEMENT_EXTERNAL);
+    }
+
+    /** The internal layout (at the end of the backing store) for a device of {@code deviceSize} bytes. */
+    public static MetadataLayout internal(long deviceSize) {
+        return of(deviceSize, PLACEMENT_INTERNAL);
+    }
+
+    public static MetadataLayout of(long deviceSize, int placement) {
         checkDeviceSize(deviceSize);
-        return new MetadataLayout(deviceSize);
+        if (placement != PLACEMENT_EXTERNAL && placement != PLACEMENT_INTERNAL) {
+            throw new IllegalArgumentException("placement " + placement + " is neither external ("
+                    + PLACEMENT_EXTERNAL + ") nor internal (" + PLACEMENT_INTERNAL + ")");
+        }
+        return new MetadataLayout(deviceSize, placement);
+    }
+
+    /**
+     * Where internal metadata starts in the backing store of a {@code deviceSize}-byte device:
+     * right after the data, rounded up to 4 KiB.
+     */
+    public static long internalMetadataOffset(long deviceSize) {
+        checkDeviceSize(deviceSize);
+        return (deviceSize + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
+    }
+
+    /**
+     * Bytes the backing store needs beyond the {@code deviceSize} bytes of data to hold internal
+     * metadata: the padding up to 4 KiB, the superblock slots and the activity log (40 KiB), the
+     * bitmap CRC table and the bitmap (32 MiB per TiB; 1 GiB needs 77,824 bytes in all, 1 TiB
+     * 33,628,160). A backing store of at least
+     * {@code deviceSize + internalMetadataSize(deviceSize)} bytes holds both.
+     */
+    public static long internalMetadataSize(long deviceSize) {
+        return internal(deviceSize).fileSize() - deviceSize;
+    }
+
+    /** "external" or "internal". */
+    public static String placementName(int placement) {
+        return switch (placement) {
+            case PLACEMENT_EXTERNAL -> "external";
+            case PLACEMENT_INTERNAL -> "internal";
+            default -> "unknown (" + placement + ")";
+        };
     }
 
     /** Throws, naming the value and the limit, unless {@code deviceSize} is one jrbd supports. */
@@ -203,6 +272,34 @@ public final class MetadataLayout {
         return deviceSize;
     }
 
+    /** {@link #PLACEMENT_EXTERNAL} or {@link #PLACEMENT_INTERNAL}. */
+    public int placement() {
+        return placement;
+    }
+
+    public boolean internal() {
+        return placement == PLACEMENT_INTERNAL;
+    }
+
+    /**
+     * Where the metadata starts in its file: 0 for external placement, right after the data
+     * (rounded up to 4 KiB) for internal. Every offset below includes it; the offsets the
+     * superblock records and the static constants of this class do not.
+     */
+    public long base() {
+        return base;
+    }
+
+    /** Bytes of metadata from {@link #base()}: slots, activity log, CRC table, bitmap. */
+    public long metadataSize() {
+        return metadataSize;
+    }
+
+    /** Where superblock slot 0 (A) or 1 (B) is in the file. */
+    public long superblockOffset(int slot) {
+        return base + slotOffset(slot);
+    }
+
     public long blocks() {
         return blocks;
     }
@@ -211,8 +308,13 @@ public final class MetadataLayout {
         return bitmapPages;
     }
 
+    /** Where the activity log region ({@value #AL_SIZE} bytes) is in the file. */
+    public long alOffset() {
+        return base + AL_OFFSET;
+    }
+
     public long crcTableOffset() {
-        return BITMAP_CRC_TABLE_OFFSET;
+        return base + BITMAP_CRC_TABLE_OFFSET;
     }
 
     public long crcTableSize() {
@@ -220,7 +322,7 @@ public final class MetadataLayout {
     }
 
     public long bitmapOffset() {
-        return bitmapOffset;
+        return base + BITMAP_CRC_TABLE_OFFSET + crcTableSize;
     }
 
     /** Bytes of bitmap pages: 32 MiB per TiB of device. */
@@ -228,25 +330,30 @@ public final class MetadataLayout {
         return (long) bitmapPages * PAGE_SIZE;
     }
 
-    /** The smallest file that holds this layout. */
+    /**
+     * The smallest file that holds this layout: for internal placement, the smallest backing
+     * store (data, padding to 4 KiB, metadata).
+     */
     public long fileSize() {
-        return fileSize;
+        return base + metadataSize;
     }
 
     public long pageOffset(int page) {
-        return bitmapOffset + (long) page * PAGE_SIZE;
+        return bitmapOffset() + (long) page * PAGE_SIZE;
     }
 
     /** Where page {@code page}'s CRC is in the file. */
     public long crcEntryOffset(int page) {
-        return BITMAP_CRC_TABLE_OFFSET + (long) page * CRC_ENTRY_SIZE;
+        return crcTableOffset() + (long) page * CRC_ENTRY_SIZE;
     }
 
     @Override
     public String toString() {
-        return "slot A @" + SLOT_A_OFFSET + ", slot B @" + SLOT_B_OFFSET
-                + ", activity log @" + AL_OFFSET + " (" + AL_SIZE + " bytes, reserved)"
-                + ", bitmap CRC table @" + BITMAP_CRC_TABLE_OFFSET + " (" + crcTableSize + " bytes)"
-                + ", bitmap @" + bitmapOffset + " (" + bitmapPages + " pages), file size " + fileSize;
+        return (internal() ? "internal after " + deviceSize + " bytes of data: " : "")
+                + "slot A @" + superblockOffset(0) + ", slot B @" + superblockOffset(1)
+                + ", activity log @" + alOffset() + " (" + AL_SIZE + " bytes)"
+                + ", bitmap CRC table @" + crcTableOffset() + " (" + crcTableSize + " bytes)"
+                + ", bitmap @" + bitmapOffset() + " (" + bitmapPages + " pages), "
+                + (internal() ? "backing store at least " : "file size ") + fileSize();
     }
 }

@@ -27,6 +27,7 @@ import static io.jrbd.metadata.md.MetadataLayout.MAX_NAME_BYTES;
 import static io.jrbd.metadata.md.MetadataLayout.NODE_NAME_LENGTH_OFFSET;
 import static io.jrbd.metadata.md.MetadataLayout.NODE_NAME_OFFSET;
 import static io.jrbd.metadata.md.MetadataLayout.PLACEMENT_EXTERNAL;
+import static io.jrbd.metadata.md.MetadataLayout.PLACEMENT_INTERNAL;
 import static io.jrbd.metadata.md.MetadataLayout.PLACEMENT_OFFSET;
 import static io.jrbd.metadata.md.MetadataLayout.RESOURCE_NAME_LENGTH_OFFSET;
 import static io.jrbd.metadata.md.MetadataLayout.RESOURCE_NAME_OFFSET;
@@ -43,23 +44,35 @@ import java.util.zip.CRC32C;
 
 /** Encodes and decodes one superblock slot as {@link MetadataLayout} draws it. */
 final class SuperblockCodec {
-    /** A decoded slot: the superblock and its write counter, or why the slot cannot be used. */
-    record Slot(Superblock superblock, long counter, String problem) {
+    /**
+     * A decoded slot: the superblock, its write counter and the placement it records, or why the
+     * slot cannot be used.
+     */
+    record Slot(Superblock superblock, long counter, int placement, String problem) {
         boolean valid() {
             return superblock != null;
         }
 
         static Slot invalid(String problem) {
-            return new Slot(null, -1, problem);
+            return new Slot(null, -1, -1, problem);
         }
     }
 
     private SuperblockCodec() {
     }
 
-    /** A 4 KiB big-endian heap buffer holding {@code sb} with {@code counter}, ready to write. */
+    /** {@link #encode(Superblock, long, int)} for external metadata. */
     static ByteBuffer encode(Superblock sb, long counter) {
+        return encode(sb, counter, PLACEMENT_EXTERNAL);
+    }
+
+    /** A 4 KiB big-endian heap buffer holding {@code sb} with {@code counter}, ready to write. */
+    static ByteBuffer encode(Superblock sb, long counter, int placement) {
+        // Offsets are recorded relative to the metadata's start: the external layout's are those.
         MetadataLayout layout = MetadataLayout.of(sb.deviceSize());
+        if (placement != PLACEMENT_EXTERNAL && placement != PLACEMENT_INTERNAL) {
+            throw new IllegalArgumentException("placement " + placement);
+        }
         ByteBuffer b = ByteBuffer.allocate(SLOT_SIZE).order(ByteOrder.BIG_ENDIAN);
         b.putLong(MAGIC_OFFSET, MAGIC);
         b.putInt(VERSION_OFFSET, FORMAT_VERSION);
@@ -67,7 +80,7 @@ final class SuperblockCodec {
         b.putLong(WRITE_COUNTER_OFFSET, counter);
         b.putLong(DEVICE_SIZE_OFFSET, sb.deviceSize());
         b.putInt(BLOCK_SIZE_OFFSET, sb.blockSize());
-        b.put(PLACEMENT_OFFSET, (byte) PLACEMENT_EXTERNAL);
+        b.put(PLACEMENT_OFFSET, (byte) placement);
         b.put(DISK_STATE_OFFSET, (byte) sb.diskState().code());
         b.putInt(FLAGS_OFFSET, sb.flags());
         b.putLong(CURRENT_GEN_OFFSET, sb.currentGen());
@@ -133,8 +146,9 @@ final class SuperblockCodec {
                     + HEADER_LENGTH_V1 + ", " + CRC_OFFSET + "]");
         }
         int placement = b.get(PLACEMENT_OFFSET) & 0xFF;
-        if (placement != PLACEMENT_EXTERNAL) {
-            return Slot.invalid("unsupported placement " + placement + " (only external, " + PLACEMENT_EXTERNAL + ")");
+        if (placement != PLACEMENT_EXTERNAL && placement != PLACEMENT_INTERNAL) {
+            return Slot.invalid("unsupported placement " + placement + " (external is " + PLACEMENT_EXTERNAL
+                    + ", internal " + PLACEMENT_INTERNAL + ")");
         }
         int stateCode = b.get(DISK_STATE_OFFSET) & 0xFF;
         DiskState state = DiskState.fromCode(stateCode);
@@ -157,7 +171,7 @@ final class SuperblockCodec {
             Superblock sb = new Superblock(deviceSize, b.getInt(BLOCK_SIZE_OFFSET), node, resource, state,
                     b.getInt(FLAGS_OFFSET), b.getLong(CURRENT_GEN_OFFSET), b.getLong(BITMAP_GEN_OFFSET), history,
                     b.getLong(APPLIED_SEQ_OFFSET), b.getLong(LAST_PRIMARY_SEQ_OFFSET));
-            return new Slot(sb, b.getLong(WRITE_COUNTER_OFFSET), null);
+            return new Slot(sb, b.getLong(WRITE_COUNTER_OFFSET), placement, null);
         } catch (IllegalArgumentException e) {
             return Slot.invalid(e.getMessage());
         }

@@ -49,6 +49,51 @@ public final class BackingStore implements Closeable {
      * another size is refused rather than grown or cut.
      */
     public static BackingStore open(Path path, long requestedSize, boolean readOnly) throws StoreException {
+        return open(path, requestedSize, readOnly, false);
+    }
+
+    /**
+     * Opens an existing store of at least {@code size} bytes of which only the first {@code size}
+     * are data: {@link #size()} is {@code size}. For a backing store that holds internal metadata
+     * after its data ({@code MetadataLayout.internal}); the store itself never checks that the
+     * rest is big enough for it ({@code Metadata.openInternal} does). Never creates the store.
+     */
+    public static BackingStore openPrefix(Path path, long size, boolean readOnly) throws StoreException {
+        if (size <= 0) {
+            throw new StoreException(StoreException.Kind.IO, "size " + size + " is not a positive multiple of " + SECTOR
+                    + " bytes");
+        }
+        if (!Files.exists(path)) {
+            throw new StoreException(StoreException.Kind.IO, path + ": no such file (a backing store with internal"
+                    + " metadata is never created here; create-md makes it)");
+        }
+        return open(path, size, readOnly, true);
+    }
+
+    /**
+     * The size of the file or block device at {@code path}: lseek to its end, which a block
+     * device answers too (stat says 0 for one).
+     */
+    public static long sizeOf(Path path) throws StoreException {
+        int fd = NativeIo.libc().open(path.toString(), NativeIo.O_RDONLY | NativeIo.O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new StoreException(StoreException.Kind.IO, path + ": cannot open: "
+                    + NativeIo.describe(NativeIo.lastError()));
+        }
+        try {
+            long end = NativeIo.libc().lseek(fd, 0, NativeIo.SEEK_END);
+            if (end < 0) {
+                throw new StoreException(StoreException.Kind.IO, path + ": cannot tell its size: "
+                        + NativeIo.describe(NativeIo.lastError()));
+            }
+            return end;
+        } finally {
+            NativeIo.libc().close(fd);
+        }
+    }
+
+    private static BackingStore open(Path path, long requestedSize, boolean readOnly, boolean prefix)
+            throws StoreException {
         if (requestedSize != -1 && (requestedSize <= 0 || requestedSize % SECTOR != 0)) {
             throw new StoreException(StoreException.Kind.IO,
                     "size " + requestedSize + " is not a positive multiple of " + SECTOR + " bytes");
@@ -80,17 +125,19 @@ public final class BackingStore implements Closeable {
             throw new StoreException(StoreException.Kind.IO, path + ": cannot open: " + NativeIo.describe(errno));
         }
         long actual = NativeIo.libc().lseek(fd, 0, NativeIo.SEEK_END);
-        if (actual < 0 || (requestedSize != -1 && actual != requestedSize) || actual % SECTOR != 0 || actual == 0) {
+        boolean sizeWrong = prefix ? actual < requestedSize : requestedSize != -1 && actual != requestedSize;
+        if (actual < 0 || sizeWrong || actual % SECTOR != 0 || actual == 0) {
             String why = actual < 0 ? "cannot tell its size: " + NativeIo.describe(NativeIo.lastError())
                     : actual == 0 ? "it is empty"
                     : actual % SECTOR != 0 ? "its size " + actual + " is not a multiple of " + SECTOR + " bytes"
+                    : prefix ? "it is " + actual + " bytes, fewer than the " + requestedSize + " bytes of data asked for"
                     : "it is " + actual + " bytes but the size asked for is " + requestedSize
                             + " (jrbd never grows or cuts an existing store)";
             NativeIo.libc().close(fd);
             closeQuietly(channel);
             throw new StoreException(StoreException.Kind.IO, path + ": " + why);
         }
-        return new BackingStore(path, channel, fd, actual, readOnly);
+        return new BackingStore(path, channel, fd, prefix ? requestedSize : actual, readOnly);
     }
 
     private static void create(Path path, long size) throws StoreException {

@@ -130,6 +130,20 @@ class SuperblockTest {
         assertNull(decoded.problem());
         assertEquals(sb, decoded.superblock());
         assertEquals(42, decoded.counter());
+        assertEquals(MetadataLayout.PLACEMENT_EXTERNAL, decoded.placement());
+    }
+
+    @Test
+    void shouldRecordThePlacementAndTheSameRelativeOffsetsForInternalMetadata() {
+        ByteBuffer external = SuperblockCodec.encode(initial, 7);
+        ByteBuffer internal = SuperblockCodec.encode(initial, 7, MetadataLayout.PLACEMENT_INTERNAL);
+        assertEquals(1, internal.get(MetadataLayout.PLACEMENT_OFFSET));
+        assertEquals(MetadataLayout.PLACEMENT_INTERNAL, SuperblockCodec.decode(internal).placement());
+        assertEquals(initial, SuperblockCodec.decode(internal).superblock());
+        for (int field : new int[] {MetadataLayout.AL_OFFSET_FIELD, MetadataLayout.BITMAP_CRC_TABLE_OFFSET_FIELD,
+                MetadataLayout.BITMAP_OFFSET_FIELD}) {
+            assertEquals(external.getLong(field), internal.getLong(field), "relative to the metadata's start");
+        }
     }
 
     @Test
@@ -164,6 +178,11 @@ class SuperblockTest {
         slot.putShort(MetadataLayout.NODE_NAME_LENGTH_OFFSET, (short) 65);
         slot.putInt(MetadataLayout.CRC_OFFSET, SuperblockCodec.crc(slot));
         assertEquals("node name length 65 > 64", SuperblockCodec.decode(slot).problem());
+
+        slot = SuperblockCodec.encode(initial, 1);
+        slot.put(MetadataLayout.PLACEMENT_OFFSET, (byte) 2);
+        slot.putInt(MetadataLayout.CRC_OFFSET, SuperblockCodec.crc(slot));
+        assertEquals("unsupported placement 2 (external is 0, internal 1)", SuperblockCodec.decode(slot).problem());
 
         slot = SuperblockCodec.encode(initial, 1);
         slot.putLong(0, 0x0102030405060708L);

@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {Jrbdadm.CreateMd.class, Jrbdadm.DumpMd.class, Jrbdadm.Up.class, Jrbdadm.Down.class,
                 Jrbdadm.Primary.class, Jrbdadm.Secondary.class, Jrbdadm.Connect.class, Jrbdadm.Disconnect.class,
                 Jrbdadm.Invalidate.class, Jrbdadm.InvalidateRemote.class, Jrbdadm.NewCurrentUuid.class,
-                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
+                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Verify.class, Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon listening."})
 public final class Jrbdadm implements Runnable {
     static final int REFUSED = 1;
@@ -153,6 +153,12 @@ public final class Jrbdadm implements Runnable {
             String node = adm.nodeName();
             for (ResourceConfig r : adm.resources(resource)) {
                 NodeConfig n = r.node(node);
+                if (n.internalMetadata()) {
+                    Metadata.createInternal(n.disk(), r.size(), r.name(), node, force).close();
+                    System.out.println("jrbdadm: " + r.name() + ": new internal metadata at the end of " + n.disk()
+                            + " (disk Inconsistent)");
+                    continue;
+                }
                 if (!Files.exists(n.disk())) {
                     BackingStore.open(n.disk(), r.size(), false).close();
                 }
@@ -180,7 +186,14 @@ public final class Jrbdadm implements Runnable {
         public Integer call() throws Exception {
             String node = adm.nodeName();
             for (ResourceConfig r : adm.resources(resource)) {
-                Path md = r.node(node).metaDisk();
+                NodeConfig n = r.node(node);
+                if (n.internalMetadata()) {
+                    try (Metadata md = Metadata.openInternalReadOnly(n.disk(), r.size())) {
+                        System.out.println(json ? JSON.writeValueAsString(md.dumpJson()) : md.dump());
+                    }
+                    continue;
+                }
+                Path md = n.metaDisk();
                 System.out.println(json ? JSON.writeValueAsString(Metadata.dumpJson(md)) : Metadata.dump(md));
             }
             return 0;
@@ -291,6 +304,44 @@ public final class Jrbdadm implements Runnable {
         @Override
         ObjectNode args() {
             return JSON.createObjectNode().put("clearBitmap", clearBitmap);
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = {"Online verify: compare every block with the peer by digest (verify-alg), re-check each",
+                    "difference once writes in flight have settled, mark what still differs out of sync on both",
+                    "nodes and print it as ranges (offset+length). Disconnect and connect to resync them."},
+            footer = {"", "Examples:", "  jrbdadm verify r0", "  jrbdadm verify --no-wait r0 && jrbdadm status r0",
+                    "  jrbdadm disconnect r0 && jrbdadm connect r0   # then: resync what verify found"})
+    static final class Verify implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Jrbdadm adm;
+
+        @Parameters(paramLabel = "RESOURCE", description = "Resource name, or all.")
+        String resource;
+
+        @Option(names = "--no-wait", description = "Start it and return; progress and result are in status.")
+        boolean noWait;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "0", description = "Stop waiting after this long (0: wait until done).")
+        double timeout;
+
+        @Override
+        public Integer call() throws Exception {
+            adm.resources(resource);
+            JsonNode result = adm.call("verify", resource, JSON.createObjectNode().put("noWait", noWait).put("timeout", timeout));
+            for (JsonNode r : result) {
+                String name = r.path("resource").asText();
+                if (!r.path("finished").asBoolean()) {
+                    System.out.println(name + ": verify running (see jrbdadm status " + name + ")");
+                    continue;
+                }
+                System.out.println(name + ": " + r.path("summary").asText());
+                for (JsonNode range : r.path("ranges")) {
+                    System.out.println("  out of sync: " + range.asText());
+                }
+            }
+            return 0;
         }
     }
 

@@ -90,6 +90,7 @@ public final class NodeDaemon implements ControlHandler, AutoCloseable {
                 case "new-current-uuid" -> each(request, name -> running(name).newCurrentUuid(
                         request.args().path("clearBitmap").asBoolean(false)));
                 case "pause-sync" -> each(request, name -> running(name).pauseSync());
+                case "verify" -> verify(request);
                 case "resume-sync" -> each(request, name -> running(name).resumeSync());
                 case "disconnect" -> each(request, name -> running(name).disconnect());
                 case "status" -> status(request);
@@ -194,6 +195,28 @@ public final class NodeDaemon implements ControlHandler, AutoCloseable {
             }
         }
         return list;
+    }
+
+    /** Starts online verify on each named resource; unless told not to wait, waits and reports the result. */
+    private JsonNode verify(ControlRequest request) throws Exception {
+        boolean wait = !request.args().path("noWait").asBoolean(false);
+        double timeout = request.args().path("timeout").asDouble(0);
+        long waitMillis = !wait ? 0 : timeout <= 0 ? Long.MAX_VALUE / 2 : (long) (timeout * 1000);
+        ArrayNode results = JSON.createArrayNode();
+        for (String name : names(request)) {
+            io.jrbd.replicator.verify.VerifyResult r = running(name).verify(waitMillis);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("resource", name);
+            out.put("finished", r != null);
+            if (r != null) {
+                out.put("outcome", r.outcome().name());
+                out.put("differingBytes", r.differingBytes());
+                out.put("ranges", r.ranges().describe(1000));
+                out.put("summary", r.summary());
+            }
+            results.add(JSON.valueToTree(out));
+        }
+        return results;
     }
 
     private interface Condition {

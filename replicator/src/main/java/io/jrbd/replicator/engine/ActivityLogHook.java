@@ -1,5 +1,6 @@
 package io.jrbd.replicator.engine;
 
+import java.io.IOException;
 import java.util.function.LongSupplier;
 
 /**
@@ -21,6 +22,7 @@ public interface ActivityLogHook {
      * @param settledSeq the highest sequence number whose writes need no activity log cover any
      *                   more (durable on the peer, or recorded in the bitmap); read again while
      *                   waiting
+     * @throws IOException if the metadata could not be written: the write must not proceed
      */
-    void activate(long offset, long length, long seq, LongSupplier settledSeq) throws InterruptedException;
+    void activate(long offset, long length, long seq, LongSupplier settledSeq) throws IOException, InterruptedException;
 }

@@ -105,6 +105,8 @@ public final class ReplicatedDevice implements BlockDevice {
     private final ResyncThrottle throttle;
     private final ResyncLedger ledger = new ResyncLedger();
     private volatile boolean newGenerationArmed;
+    private volatile ResyncFilter resyncFilter;
+    private final AtomicLong resyncSameBytes = new AtomicLong();
     private volatile boolean resyncRunning;
 
     private final RingBuffer<PipelineEvent> ring;
@@ -135,6 +137,8 @@ public final class ReplicatedDevice implements BlockDevice {
     private volatile boolean closed;
     private final Semaphore resyncWindow = new Semaphore(RESYNC_WINDOW);
     private final AtomicLong resyncBytesDone = new AtomicLong();
+    private final AtomicLong resyncDataBytes = new AtomicLong();
+    private final AtomicLong resyncHoleBytes = new AtomicLong();
     private volatile long resyncBytesTotal;
     private volatile long resyncStartNanos;
     private volatile Thread resyncDriver;
@@ -360,6 +364,11 @@ public final class ReplicatedDevice implements BlockDevice {
         newGenerationArmed = true;
     }
 
+    /** Checksum-based resync from now on ({@code null}: ship every marked block). */
+    public void setResyncFilter(ResyncFilter filter) {
+        resyncFilter = filter;
+    }
+
     /** Whether a resync driven by this device is running now. */
     public boolean resyncRunning() {
         return resyncRunning;
@@ -506,8 +515,25 @@ public final class ReplicatedDevice implements BlockDevice {
          * Writes up to here need no activity log cover: durable on the peer, or (with no peer)
          * every earlier write is in the bitmap, which the log flushes before it evicts.
          */
-        private final java.util.function.LongSupplier settled =
-                () -> currentSession >= 0 ? peerSynced.get() : lastSeq - 1;
+        private final java.util.function.LongSupplier settled = this::settledSeq;
+
+        /** Called before the write at hand is numbered: every earlier write has a number up to lastSeq. */
+        private long settledSeq() {
+            if (currentSession >= 0 && peer.session() != currentSession) {
+                // The session died while this thread waits for room in the activity log: the
+                // DETACH behind it cannot be handled yet, so mark what it would mark now.
+                pending.markAllDirty(dirty);
+                return lastSeq;
+            }
+            return currentSession >= 0 ? peerSynced.get() : lastSeq;
+        }
+
+        /** The event fails without a sequence number of its own and goes nowhere. */
+        private void refuse(PipelineEvent e, String why) {
+            e.localError = why;
+            e.seq = lastSeq;
+            e.session = -1;
+        }
 
         @Override
         public void setSequenceCallback(Sequence sequence) {
@@ -552,20 +578,25 @@ public final class ReplicatedDevice implements BlockDevice {
         }
 
         private void sequence(PipelineEvent e) {
+            if (e.type != OpType.FLUSH) {
+                try {
+                    activityLog.activate(e.offset, e.length, lastSeq + 1, settled);
+                } catch (IOException ex) {
+                    // Not covered by the activity log, the write must reach neither disk.
+                    refuse(e, "activity log: " + ex.getMessage());
+                    return;
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    refuse(e, "interrupted while recording the activity log");
+                    return;
+                }
+            }
             boolean toPeer = currentSession >= 0 && peer.session() == currentSession;
             if (!toPeer && newGenerationArmed && e.type != OpType.FLUSH) {
                 newGenerationArmed = false;
                 listener.firstUnreplicatedWrite();
             }
             e.seq = ++lastSeq;
-            if (e.type != OpType.FLUSH) {
-                try {
-                    activityLog.activate(e.offset, e.length, e.seq, settled);
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    e.localError = "interrupted while recording the activity log";
-                }
-            }
             journal(e, toPeer);
             if (toPeer) {
                 e.session = currentSession;
@@ -607,7 +638,9 @@ public final class ReplicatedDevice implements BlockDevice {
         public void onEvent(PipelineEvent e, long r, boolean endOfBatch) {
             boolean durable = e.type == OpType.FLUSH || (e.flags & OpType.FUA) != 0;
             String failure = localFailure;
-            if (failure != null && OpType.isApplication(e.type)) {
+            if (e.localError != null) {
+                // refused before it was sequenced (activity log): nothing to write
+            } else if (failure != null && OpType.isApplication(e.type)) {
                 e.localError = failure;
             } else {
                 try {
@@ -816,6 +849,9 @@ public final class ReplicatedDevice implements BlockDevice {
             long total = dirty.dirtyBytes();
             resyncBytesTotal = total;
             resyncBytesDone.set(0);
+            resyncDataBytes.set(0);
+            resyncHoleBytes.set(0);
+            resyncSameBytes.set(0);
             resyncStartNanos = System.nanoTime();
             ledger.start(s);
             long syncGeneration = listener.resyncStarting(s, total, !onlyDirty);
@@ -855,6 +891,9 @@ public final class ReplicatedDevice implements BlockDevice {
                 position = end;
             }
             publish(OpType.SYNC_DONE, 0, 0, 0, null, null, s);
+            LOG.info("resync queued to the peer in full: {} bytes of data and {} bytes of holes (sent as zeroing){}",
+                    resyncDataBytes.get(), resyncHoleBytes.get(), resyncFilter == null ? ""
+                            : "; " + resyncSameBytes.get() + " bytes found identical by checksum and not sent");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             resyncRunning = false;
@@ -875,12 +914,52 @@ public final class ReplicatedDevice implements BlockDevice {
                 long runLength = Math.min(runs[2 * i], end - position);
                 if (runs[2 * i + 1] != 0) {
                     throttle.acquire(0);
+                    resyncHoleBytes.addAndGet(runLength);
                     publish(OpType.RESYNC_ZEROES, position, runLength, 0, null, null, s);
-                } else if (!publishData(s, position, position + runLength)) {
+                } else if (!publishCompared(s, position, position + runLength)) {
                     return false;
                 }
                 position += runLength;
             }
+        }
+        return true;
+    }
+
+    /**
+     * With a checksum filter, asks the peer piece by piece which blocks differ and ships only
+     * those; blocks it holds identically leave the bitmap at once (later writes reach the peer
+     * anyway, or are marked again if it drops). Without one, ships everything.
+     */
+    private boolean publishCompared(long s, long start, long end) throws InterruptedException {
+        ResyncFilter filter = resyncFilter;
+        if (filter == null) {
+            return publishData(s, start, end);
+        }
+        for (long at = start; at < end; ) {
+            int piece = (int) Math.min(RESYNC_CHUNK, end - at);
+            long[] runs;
+            try {
+                runs = filter.differingRuns(at, piece);
+            } catch (IOException e) {
+                LOG.info("checksum resync stopped at {}: {}", at, e.getMessage());
+                return false;
+            }
+            long cursor = at;
+            for (int i = 0; i + 1 < runs.length; i += 2) {
+                if (runs[i] > cursor) {
+                    dirty.clearRange(cursor, runs[i] - cursor);
+                    resyncSameBytes.addAndGet(runs[i] - cursor);
+                }
+                if (!publishData(s, runs[i], runs[i] + runs[i + 1])) {
+                    return false;
+                }
+                cursor = runs[i] + runs[i + 1];
+            }
+            if (cursor < at + piece) {
+                dirty.clearRange(cursor, at + piece - cursor);
+                resyncSameBytes.addAndGet(at + piece - cursor);
+            }
+            at += piece;
         }
         return true;
     }
@@ -900,6 +979,7 @@ public final class ReplicatedDevice implements BlockDevice {
                 continue;
             }
             piece = (int) Math.max(1, Math.min(piece, throttle.acquire(piece)));
+            resyncDataBytes.addAndGet(piece);
             publish(OpType.RESYNC_DATA, at, piece, 0, alloc.directBuffer(piece, piece), null, s);
             at += piece;
         }

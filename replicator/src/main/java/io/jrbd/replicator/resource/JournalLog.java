@@ -26,6 +26,13 @@ final class JournalLog implements ReplicationLog {
 
     @Override
     public void appendDropping(long seq, int type, int flags, long offset, long length, ByteBuf data) {
+        long dataLength = data == null ? 0 : data.readableBytes();
+        if (io.jrbd.metadata.journal.JournalLayout.recordLength(dataLength) > journal.capacity()) {
+            // Larger than the whole ring: no catch-up can span it, so the history ends here and
+            // restarts with the next write (a peer that missed this one is resynced from the bitmap).
+            journal.release(Long.MAX_VALUE);
+            return;
+        }
         journal.append(seq, type, flags, offset, length, data);
     }
 

@@ -22,6 +22,13 @@ import io.jrbd.replicator.generation.Generations;
 import io.jrbd.replicator.generation.NodeView;
 import io.jrbd.replicator.generation.SyncDecision;
 import io.jrbd.replicator.link.PeerLink;
+import io.jrbd.replicator.verify.ChecksumProbe;
+import io.jrbd.replicator.verify.DigestExchange;
+import io.jrbd.replicator.verify.DigestResponder;
+import io.jrbd.replicator.verify.OnlineVerify;
+import io.jrbd.replicator.verify.SessionEndedException;
+import io.jrbd.replicator.verify.VerifyOptions;
+import io.jrbd.replicator.verify.VerifyResult;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ReferenceCountUtil;
@@ -106,6 +113,13 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     /** A bitmap-based SyncSource waits for the target's out-of-sync blocks before it starts. */
     private long bitsSession = -1;
     private long peerBitsBytes;
+    /** Answers the peer's digest requests (its verify, its checksum resync) from this node's disk, while up. */
+    private DigestResponder responder;
+    /** This node's digest requests to the peer of the current session. */
+    private volatile DigestExchange exchange;
+    private volatile OnlineVerify verify;
+    private volatile VerifyResult lastVerify;
+    private volatile long verifyStartNanos;
     /** A catch-up ends with SYNC_DONE: the peer is on this node's previous generation and adopts the current one. */
     private volatile boolean catchUpEndsWithSyncDone;
     /** The SyncTarget has reported Inconsistent since this node's resync to it started. */
@@ -154,12 +168,18 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         if (store != null) {
             throw new RefusedException(config.name() + " is already up");
         }
-        Metadata m = Metadata.open(node.metaDisk(), config.size());
+        boolean internal = node.internalMetadata();
+        Metadata m = internal ? Metadata.openInternal(node.disk(), config.size()) : Metadata.open(node.metaDisk(), config.size());
         BackingStore s;
         try {
-            s = BackingStore.open(node.disk(), config.size(), false);
-        } catch (IOException e) {
+            m.activityLog().setCapacity(config.disk().alExtents());
+            s = internal ? BackingStore.openPrefix(node.disk(), config.size(), false)
+                    : BackingStore.open(node.disk(), config.size(), false);
+        } catch (IOException | IllegalArgumentException e) {
             m.close();
+            if (e instanceof IllegalArgumentException) {
+                throw new RefusedException(config.name() + ": " + e.getMessage());
+            }
             throw e;
         }
         store = s;
@@ -176,11 +196,24 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         persistedSeq = sb.appliedSeq();
         crashRecoveryNeeded = sb.has(SuperblockFlag.CRASHED_PRIMARY);
         if (crashRecoveryNeeded) {
-            LOG.warn("{}: this node was Primary and did not stop cleanly; the peer will get a full resync if this node is "
-                    + "promoted again", config.name());
+            // Writes in flight at the crash may be on one disk only: they lie in the hot extents.
+            long marked = md.activityLog().markHotInBitmap(md.bitmap());
+            md.flushBitmap();
+            LOG.warn("{}: this node was Primary and did not stop cleanly; the {} hot extents of its activity log ({} "
+                    + "blocks not yet out of sync) are marked out of sync and will be resynced from this node",
+                    config.name(), md.activityLog().hotExtents().length, marked);
         }
         LOG.info("{}: up as Secondary, disk {}, generation {}, applied sequence {}", config.name(), sb.diskState(),
                 Superblock.hex(sb.currentGen()), sb.appliedSeq());
+        java.util.List<String> algorithms = new java.util.ArrayList<>(java.util.List.of(config.checksums().verifyAlg().spelling()));
+        config.checksums().csumsAlg().ifPresent(a -> algorithms.add(a.spelling()));
+        responder = new DigestResponder(config.name(), store, algorithms, 32, (request, failure) -> {
+            LOG.error("{}: reading this disk for the peer's digests failed: {}", config.name(), failure.getMessage());
+            PeerLink l = link;
+            if (l != null) {
+                l.drop("local disk failure: " + failure.getMessage());
+            }
+        });
         link = new PeerLink(config, node.name(), connectTo, group, this);
         link.start();
         link.enable();
@@ -195,7 +228,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     }
 
     private java.nio.file.Path journalPath() {
-        return node.metaDisk().resolveSibling(node.metaDisk().getFileName() + ".journal");
+        java.nio.file.Path beside = node.internalMetadata() ? node.disk() : node.metaDisk();
+        return beside.resolveSibling(beside.getFileName() + ".journal");
     }
 
     /** Disconnects, stops exporting, and detaches everything, making it durable first. */
@@ -237,6 +271,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         stopApplier();
         retireSourceDevice();
+        OnlineVerify v = verify;
+        if (v != null) {
+            v.cancel("the resource is going down");
+        }
+        if (responder != null) {
+            responder.close();
+            responder = null;
+        }
         try {
             md.flushBitmap();
             persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), persistedSeq)).with(SuperblockFlag.BITMAP_VALID));
@@ -394,6 +436,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         persistedSeq = seq;
         persist(sb -> (clean ? sb.without(SuperblockFlag.CRASHED_PRIMARY) : sb).withAppliedSeq(seq).withLastPrimarySeq(seq));
         try {
+            if (clean) {
+                md.activityLog().reset(); // nothing is in flight any more: no extent needs a resync after a crash
+            }
             md.flushBitmap();
         } catch (IOException e) {
             LOG.error("{}: writing the bitmap: {}", config.name(), e.getMessage());
@@ -576,6 +621,90 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         event("pause-sync");
     }
 
+    /**
+     * Online verify ({@code jrbdadm verify}): compares every block with the peer by digest,
+     * re-checks each difference once the writes in flight have settled, marks what still
+     * differs out of sync on both nodes and reports it as ranges. A later resync (disconnect,
+     * connect) repairs them, from the Primary. Waits up to {@code waitMillis} for the result
+     * (0: returns at once, the result comes in status and the log).
+     */
+    public VerifyResult verify(long waitMillis) throws RefusedException, InterruptedException {
+        OnlineVerify v;
+        synchronized (this) {
+            requireUp();
+            if (session < 0) {
+                throw new RefusedException("not connected to " + peerNode.name() + " (" + connection + "): verify compares with the peer");
+            }
+            if (connection.equals("SyncSource") || connection.equals("SyncTarget")) {
+                throw new RefusedException("a resync is running (" + connection + "); verify after it (jrbdadm wait-sync "
+                        + config.name() + ")");
+            }
+            OnlineVerify running = verify;
+            if (running != null && running.running()) {
+                throw new RefusedException("a verify is already running (" + running.doneBytes() + " of "
+                        + running.totalBytes() + " bytes compared)");
+            }
+            long s = session;
+            v = new OnlineVerify(config.name(), store, md.bitmap(), exchange, m -> link.send(s, m),
+                    () -> awaitWritesSettled(s), throttle, VerifyOptions.of(config.checksums().verifyAlg().spelling()),
+                    this::verifyFinished);
+            verify = v;
+            verifyStartNanos = System.nanoTime();
+            v.start();
+            LOG.info("{}: online verify against {} started ({})", config.name(), peerNode.name(),
+                    config.checksums().verifyAlg().spelling());
+            event("verify-started");
+        }
+        if (waitMillis > 0) {
+            v.awaitFinished(waitMillis, TimeUnit.MILLISECONDS);
+        }
+        return v.result().orElse(null);
+    }
+
+    /** Until every write sequenced now is on both disks: so verify never reports one in flight. */
+    private void awaitWritesSettled(long s) throws InterruptedException, IOException {
+        ReplicatedDevice d = device;
+        if (role == Role.Primary && d != null) {
+            long target = d.lastSeq();
+            while (d.peerSyncedSeq() < target) {
+                if (session != s) {
+                    throw new SessionEndedException("the connection to " + peerNode.name() + " was lost");
+                }
+                Thread.sleep(2);
+            }
+            return;
+        }
+        long target = maxReceived;
+        SecondaryApplier a = applierState;
+        while (a != null && applier != null && a.appliedSeq() < target) {
+            if (session != s) {
+                throw new SessionEndedException("the connection to " + peerNode.name() + " was lost");
+            }
+            Thread.sleep(2);
+        }
+        Thread.sleep(50); // what the Primary had sent but this node not yet received
+    }
+
+    private void verifyFinished(VerifyResult r) {
+        lastVerify = r;
+        for (String line : r.logLines(20)) {
+            LOG.warn("{}: {}", config.name(), line);
+        }
+        LOG.info("{}: online verify {}", config.name(), r.summary());
+        Metadata m = md;
+        try {
+            if (m != null) {
+                m.flushBitmap();
+            }
+        } catch (IOException e) {
+            LOG.error("{}: writing the bitmap: {}", config.name(), e.getMessage());
+        }
+        if (r.differingBytes() > 0) {
+            handlers.run("out-of-sync", peerNode.name());
+        }
+        event("verify-finished");
+    }
+
     public synchronized void resumeSync() throws RefusedException {
         requireUp();
         if (!throttle.paused()) {
@@ -646,6 +775,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         maxReceived = -1;
         ackedReceived = -1;
         bitsSession = -1;
+        exchange = new DigestExchange(m -> link.send(s, m));
         NodeView me = selfView();
         NodeView them = peerView(peer);
         Decision d = GenerationRules.decide(me, them);
@@ -752,7 +882,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     /** The activity log as the pipeline's hook. */
     private ActivityLogHook activityLogHook() {
-        return ActivityLogHook.NONE;
+        return new ActivityLogGate(md.activityLog());
     }
 
     /** A Secondary's source device after its resync ended or its peer left: closed, the applier takes over. */
@@ -784,6 +914,10 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         if (d.outcome().isFullSync()) {
             from = ReplicatedDevice.RESYNC_FULL;
             why = d.why();
+        } else if (!peerConsistent && d.outcome() == SyncDecision.BITMAP_SOURCE) {
+            from = ReplicatedDevice.RESYNC_BITMAP; // an interrupted resync resumes where it stopped
+            why = d.why() + "; the peer's disk is " + peer.disk() + " (a resync was interrupted), "
+                    + md.bitmap().dirtyBytes() + " bytes are still out of sync";
         } else if (!peerConsistent) {
             from = ReplicatedDevice.RESYNC_FULL;
             why = "the peer's disk is " + peer.disk();
@@ -791,6 +925,10 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             from = ReplicatedDevice.RESYNC_BITMAP;
             why = "the peer claims sequence " + peer.appliedSeq() + ", beyond this node's " + last
                     + "; resyncing the " + md.bitmap().dirtyBytes() + " bytes marked out of sync";
+        } else if (peer.appliedSeq() == last && md.bitmap().dirtyBytes() > 0) {
+            from = ReplicatedDevice.RESYNC_BITMAP;
+            why = "the peer has every write, but " + md.bitmap().dirtyBytes()
+                    + " bytes are marked out of sync (e.g. by verify)";
         } else if (peer.appliedSeq() == last) {
             from = last + 1;
             why = "the peer is up to date";
@@ -810,6 +948,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     private void startShipping(long s, PeerMessage.State peer, long from, String why) {
         targetStarted = false;
+        DigestExchange x = exchange;
+        device.setResyncFilter(config.checksums().csumsAlg().isPresent() && x != null
+                ? new ChecksumProbe(store, x, config.checksums().csumsAlg().get().spelling(), 4096)::differingRuns : null);
         if (from == ReplicatedDevice.RESYNC_BITMAP) {
             LOG.warn("{}: bitmap resync to {}: {}", config.name(), peerNode.name(), why);
             connection = "SyncSource";
@@ -881,12 +1022,28 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             for (int i = 0; i < o.runCount() && m != null; i++) {
                 m.bitmap().setRange(o.offset(i), o.length(i));
             }
-            peerBitsBytes += o.totalBytes();
-            if (o.last()) {
-                peerBitsReceived(s);
+            if (s == bitsSession) {
+                peerBitsBytes += o.totalBytes();
+                if (o.last()) {
+                    peerBitsReceived(s);
+                }
             }
         } else if (message instanceof PeerMessage.InvalidateRequest r) {
             onInvalidateRequest(r.reason());
+        } else if (message instanceof PeerMessage.DigestRequest r) {
+            DigestResponder resp = responder;
+            try {
+                if (resp == null || !resp.submit(r, reply -> link.send(s, reply))) {
+                    link.drop("protocol error: more digest requests at once than this node queues");
+                }
+            } catch (IllegalArgumentException e) {
+                link.drop(e.getMessage());
+            }
+        } else if (message instanceof PeerMessage.DigestReply r) {
+            DigestExchange x = exchange;
+            if (x != null) {
+                x.onReply(r);
+            }
         } else {
             ApplierThread a = applier;
             if (a == null || role == Role.Primary) {
@@ -948,6 +1105,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         peerState = null;
         bitsSession = -1;
         targetStarted = false;
+        DigestExchange x = exchange;
+        if (x != null) {
+            x.failAll("the connection to " + peerNode.name() + " was lost: " + reason);
+        }
+        OnlineVerify v = verify;
+        if (v != null) {
+            v.cancel("the connection to " + peerNode.name() + " was lost");
+        }
         if (device != null) {
             device.detach(s);
         }
@@ -1263,6 +1428,20 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             m.put("refused", connectRefusal);
         }
         m.put("resyncPaused", throttle.paused());
+        OnlineVerify v = verify;
+        if (v != null && v.running()) {
+            m.put("connection", "VerifyS");
+            m.put("verify", progress(v.doneBytes(), v.totalBytes(), verifyStartNanos));
+        }
+        VerifyResult vr = lastVerify;
+        if (vr != null) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("outcome", vr.outcome().name());
+            r.put("differingBytes", vr.differingBytes());
+            r.put("ranges", vr.ranges().describe(100));
+            r.put("summary", vr.summary());
+            m.put("lastVerify", r);
+        }
         m.put("outOfSyncBytes", md.bitmap().dirtyBytes());
         ReplicatedDevice dev = device;
         if (dev != null && role == Role.Secondary) {
