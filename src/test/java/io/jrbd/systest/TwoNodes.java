@@ -73,6 +73,14 @@ final class TwoNodes implements AutoCloseable {
         /** Extra tables after {@code [net]}, e.g. a {@code [disk]} table. */
         final StringBuilder tables = new StringBuilder();
 
+        /** DRBD's default timers (ping-interval 10 s, timeout 6 s) instead of the tests' short ones. */
+        boolean drbdTimers;
+
+        Options drbdTimers() {
+            drbdTimers = true;
+            return this;
+        }
+
         Options net(String line) {
             netLines.add(line);
             return this;
@@ -172,7 +180,8 @@ final class TwoNodes implements AutoCloseable {
         b.append("[resource]\nname = \"").append(RESOURCE).append("\"\nsize = \"").append(options.size)
                 .append("\"\nprotocol = \"").append(options.protocol).append("\"\n\n");
         b.append("[net]\nshared-secret = \"").append(options.secrets.get(forNode)).append("\"\n")
-                .append("ping-interval = \"1s\"\nping-timeout = \"500ms\"\ntimeout = \"800ms\"\nconnect-interval = \"1s\"\n")
+                .append(options.drbdTimers ? "timeout = \"3s\"\nconnect-interval = \"4s\"\n"
+                        : "ping-interval = \"1s\"\nping-timeout = \"500ms\"\ntimeout = \"800ms\"\nconnect-interval = \"1s\"\n")
                 .append("journal-size = \"").append(options.journalSize).append("\"\n");
         for (String line : options.netLines) {
             b.append(line).append("\n");

@@ -50,7 +50,7 @@ class VerifyTest {
                 fio.waitFor(10, TimeUnit.SECONDS);
             }
             List<String> ranges = Pattern.compile("out of sync: (\\S+)").matcher(out).results().map(m -> m.group(1)).toList();
-            assertEquals(List.of("1048576+4096", "7352320+4096", "15724544+4096"), ranges, out);
+            assertEquals(List.of("1048576+4096", "7352320+4096", "15728640+4096"), ranges, out);
             assertEquals(3 * 4096, nodes.statusJson(ALPHA).path("outOfSyncBytes").asLong());
             nodes.waitFor(BRAVO, s -> s.path("outOfSyncBytes").asLong() == 3 * 4096, 10, "bravo marks them too");
             assertEquals(3 * 4096, nodes.statusJson(ALPHA).path("lastVerify").path("differingBytes").asLong());

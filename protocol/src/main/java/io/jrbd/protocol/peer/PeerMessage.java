@@ -136,8 +136,14 @@ public sealed interface PeerMessage {
         public static final int FLAG_PRIMARY_AT_SPLIT = 4;
         /** The metadata is fresh: every generation is zero. */
         public static final int FLAG_JUST_CREATED = 8;
+        /**
+         * The Primary is Ahead (on-congestion pull-ahead): it stopped shipping writes and tracks
+         * them in its bitmap; the receiving Secondary is Behind and its data Outdated until the
+         * resync that follows.
+         */
+        public static final int FLAG_AHEAD = 16;
         public static final int KNOWN_FLAGS = FLAG_CRASHED_PRIMARY | FLAG_DISCARD_MY_DATA | FLAG_PRIMARY_AT_SPLIT
-                | FLAG_JUST_CREATED;
+                | FLAG_JUST_CREATED | FLAG_AHEAD;
 
         public State {
             if (role == null || disk == null) {

@@ -29,6 +29,16 @@ public interface PeerOutbound {
 
     void syncDone(long session, long seq);
 
+    /** Bytes handed to the session's connection and not yet written to its socket (0 if unknown). */
+    default long pendingBytes(long session) {
+        return 0;
+    }
+
+    /** Whether the session's connection takes more data without blocking (below its send buffer). */
+    default boolean writable(long session) {
+        return true;
+    }
+
     /** Pushes out what the calls above buffered. */
     void endOfBatch(long session);
 }

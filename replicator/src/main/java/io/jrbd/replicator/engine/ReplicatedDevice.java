@@ -89,6 +89,10 @@ public final class ReplicatedDevice implements BlockDevice {
         default long resyncStarting(long session, long totalBytes, boolean full) {
             return 0;
         }
+
+        /** The link congested: writes are tracked in the bitmap from now on (Ahead). Sequencer thread. */
+        default void wentAhead(long session, long pendingBytes) {
+        }
     }
 
     private final Protocol protocol;
@@ -106,6 +110,10 @@ public final class ReplicatedDevice implements BlockDevice {
     private final ResyncLedger ledger = new ResyncLedger();
     private volatile boolean newGenerationArmed;
     private volatile ResyncFilter resyncFilter;
+    private volatile boolean pullAhead;
+    private volatile long congestionFill;
+    /** Ahead of the peer (pull-ahead): writes are tracked in the bitmap, not shipped. Sequencer-written. */
+    private volatile boolean ahead;
     private final AtomicLong resyncSameBytes = new AtomicLong();
     private volatile boolean resyncRunning;
 
@@ -369,6 +377,36 @@ public final class ReplicatedDevice implements BlockDevice {
         resyncFilter = filter;
     }
 
+    /**
+     * {@code on-congestion pull-ahead} (protocol A): when the link's send buffer is full, or more
+     * than {@code fill} bytes (if positive) wait to be sent, stop shipping writes instead of making
+     * the application wait, and mark them in the bitmap; {@link #resumeFromAhead} catches the
+     * peer up once the link drained.
+     */
+    public void setPullAhead(boolean enabled, long fill) {
+        congestionFill = fill;
+        pullAhead = enabled;
+    }
+
+    /** Whether writes are being tracked instead of shipped because the link was congested. */
+    public boolean ahead() {
+        return ahead;
+    }
+
+    /**
+     * Ends Ahead mode once the link of {@code session} has drained: a bitmap resync (in ring
+     * order, so writes after it are shipped again) brings the peer up to date. False if it was
+     * not Ahead or the link still holds more than a quarter of the fill (or is not writable).
+     */
+    public boolean resumeFromAhead(long session) {
+        if (!ahead || peer.session() != session || !peer.writable(session)
+                || peer.pendingBytes(session) > Math.max(64 * 1024, congestionFill / 4)) {
+            return false;
+        }
+        claimAndPublish(ATTACH, 0, 0, 0, null, null, session, RESYNC_BITMAP);
+        return true;
+    }
+
     /** Whether a resync driven by this device is running now. */
     public boolean resyncRunning() {
         return resyncRunning;
@@ -558,6 +596,7 @@ public final class ReplicatedDevice implements BlockDevice {
                 case OpType.WRITE, OpType.TRIM, OpType.ZEROES, OpType.FLUSH -> sequence(e);
                 case ATTACH -> {
                     currentSession = e.session;
+                    ahead = false;
                     e.seq = lastSeq;
                 }
                 case DETACH -> {
@@ -592,6 +631,13 @@ public final class ReplicatedDevice implements BlockDevice {
                 }
             }
             boolean toPeer = currentSession >= 0 && peer.session() == currentSession;
+            if (toPeer && pullAhead && !ahead && congested(currentSession)) {
+                ahead = true;
+                listener.wentAhead(currentSession, peer.pendingBytes(currentSession));
+            }
+            if (ahead) {
+                toPeer = false; // tracked in the bitmap until the link drains and a resync catches the peer up
+            }
             if (!toPeer && newGenerationArmed && e.type != OpType.FLUSH) {
                 newGenerationArmed = false;
                 listener.firstUnreplicatedWrite();
@@ -623,6 +669,11 @@ public final class ReplicatedDevice implements BlockDevice {
          */
         private void journal(PipelineEvent e, boolean connected) {
             log.appendDropping(e.seq, e.type, e.flags, e.offset, e.length, e.data);
+        }
+
+        /** The link cannot take more without making the writer wait: its send buffer (or congestion-fill) is full. */
+        private boolean congested(long s) {
+            return !peer.writable(s) || congestionFill > 0 && peer.pendingBytes(s) >= congestionFill;
         }
 
         private void markDirty(PipelineEvent e) {

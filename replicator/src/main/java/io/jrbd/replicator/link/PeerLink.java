@@ -450,6 +450,19 @@ public final class PeerLink implements PeerOutbound, AutoCloseable {
         return ch != null && ch.isActive();
     }
 
+    @Override
+    public long pendingBytes(long s) {
+        Channel ch = channelOf(s);
+        io.netty.channel.ChannelOutboundBuffer out = ch == null ? null : ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
+    @Override
+    public boolean writable(long s) {
+        Channel ch = channelOf(s);
+        return ch == null || ch.isWritable();
+    }
+
     /** Sends one message of session {@code s} and pushes it out; dropped when the session is over. */
     public void send(long s, PeerMessage message) {
         OutboundQueue out = outOf(s);

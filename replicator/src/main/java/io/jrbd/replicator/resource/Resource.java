@@ -738,7 +738,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         int flags = (crashRecoveryNeeded ? PeerMessage.State.FLAG_CRASHED_PRIMARY : 0)
                 | (discardMyData ? PeerMessage.State.FLAG_DISCARD_MY_DATA : 0)
                 | (sb.has(SuperblockFlag.PRIMARY_AT_SPLIT) ? PeerMessage.State.FLAG_PRIMARY_AT_SPLIT : 0)
-                | (sb.currentGen() == 0 ? PeerMessage.State.FLAG_JUST_CREATED : 0);
+                | (sb.currentGen() == 0 ? PeerMessage.State.FLAG_JUST_CREATED : 0)
+                | (d != null && d.ahead() ? PeerMessage.State.FLAG_AHEAD : 0);
         return new PeerMessage.State(role == Role.Primary ? PeerRole.Primary : PeerRole.Secondary,
                 io.jrbd.protocol.peer.DiskState.valueOf(sb.diskState().drbdName()), config.size(), applied,
                 l.firstSeq() == Long.MAX_VALUE ? 0 : l.firstSeq(), Math.max(0, l.lastSeq()), sb.currentGen(),
@@ -876,8 +877,10 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     }
 
     private ReplicatedDevice newDevice(long seq) {
-        return new ReplicatedDevice(config.protocol(), store, log, new BitmapTracker(md.bitmap()), link, alloc,
+        ReplicatedDevice d = new ReplicatedDevice(config.protocol(), store, log, new BitmapTracker(md.bitmap()), link, alloc,
                 new DeviceListener(), seq, RING_SIZE, ioThreads, activityLogHook(), throttle);
+        d.setPullAhead(config.congestion().pullAhead(), config.congestion().fill());
+        return d;
     }
 
     /** The activity log as the pipeline's hook. */
@@ -1080,6 +1083,15 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                 retireSourceDevice();
                 startApplier(s);
             }
+        }
+        if (role == Role.Secondary && st.hasFlag(PeerMessage.State.FLAG_AHEAD) && device == null
+                && md.superblock().diskState() == DiskState.UP_TO_DATE) {
+            persist(sb -> sb.withDiskState(DiskState.OUTDATED));
+            connection = "Behind";
+            LOG.warn("{}: {} pulled ahead (its link was congested): this disk is Outdated until the resync that follows",
+                    config.name(), peerNode.name());
+            event("behind");
+            sendState();
         }
         if (role == Role.Secondary && st.role() == PeerRole.Secondary && before != null && before.role() == PeerRole.Primary) {
             LOG.info("{}: peer {} is Secondary now", config.name(), peerNode.name());
@@ -1292,6 +1304,10 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             }
             md.flushBitmap();
             ReplicatedDevice d = device;
+            long s = session;
+            if (d != null && s >= 0 && d.ahead() && d.resumeFromAhead(s)) {
+                LOG.info("{}: the link to {} drained; resyncing what was written while Ahead", config.name(), peerNode.name());
+            }
             if (d != null && session >= 0) {
                 long oldest = d.oldestWaitingNanos();
                 long limit = config.net().timeout().toNanos() * config.net().koCount();
@@ -1348,6 +1364,15 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                 link.syncDone(s, seq); // on the peer-sender thread, in order after the caught-up records
                 link.endOfBatch(s);
             }
+        }
+
+        @Override
+        public void wentAhead(long s, long pendingBytes) {
+            connection = "Ahead";
+            LOG.warn("{}: the link to {} is congested ({} bytes waiting): pulling ahead, writes are tracked in the bitmap "
+                    + "until it drains, then resynced (on-congestion pull-ahead)", config.name(), peerNode.name(), pendingBytes);
+            sendState();
+            event("ahead");
         }
 
         @Override
