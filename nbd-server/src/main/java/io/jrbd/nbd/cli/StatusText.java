@@ -28,10 +28,12 @@ final class StatusText {
             JsonNode peer = r.path("peer");
             String connection = r.path("connection").asText();
             out.append("  ").append(peer.path("node").asText());
-            boolean connected = connection.equals("Connected") || connection.startsWith("Sync");
+            boolean connected = CONNECTED.contains(connection);
             if (!connected) {
                 out.append(" connection:").append(connection);
-                if (peer.has("lastError")) {
+                if (r.has("refused")) {
+                    out.append(" (").append(r.path("refused").asText()).append(')');
+                } else if (peer.has("lastError")) {
                     out.append(" (").append(peer.path("lastError").asText()).append(')');
                 }
                 out.append('\n');
@@ -40,7 +42,7 @@ final class StatusText {
             out.append(" role:").append(peer.path("role").asText()).append('\n');
             out.append("    replication:").append(connection.equals("Connected") ? "Established" : connection)
                     .append(" peer-disk:").append(peer.path("disk").asText());
-            JsonNode resync = r.path("resync");
+            JsonNode resync = r.has("verify") ? r.path("verify") : r.path("resync");
             if (resync.has("percent")) {
                 out.append(" done:").append(String.format("%.2f", resync.path("percent").asDouble()));
                 out.append('\n').append("        ").append(bar(resync.path("percent").asDouble()));
@@ -54,6 +56,10 @@ final class StatusText {
         }
         return out.toString().stripTrailing();
     }
+
+    /** Connection states in which the peer is there (drbdadm's replication states). */
+    private static final java.util.Set<String> CONNECTED = java.util.Set.of("Connected", "SyncSource", "SyncTarget",
+            "PausedSyncS", "VerifyS", "Ahead", "Behind");
 
     static String bar(double percent) {
         int filled = (int) Math.round(Math.max(0, Math.min(100, percent)) / 5);
