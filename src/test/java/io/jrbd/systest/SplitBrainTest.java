@@ -27,7 +27,12 @@ class SplitBrainTest {
 
     @Test
     void a_split_brain_is_refused_without_touching_either_store_then_resolved_by_discard_my_data() throws Exception {
-        try (TwoNodes nodes = TwoNodes.synced(dir, new TwoNodes.Options().size("64M"))) {
+        Path handler = dir.resolve("split-brain.sh");
+        java.nio.file.Files.writeString(handler, "#!/bin/sh\necho \"$JRBD_HANDLER $JRBD_RESOURCE $JRBD_NODE_NAME $JRBD_PEER\" >> "
+                + dir.resolve("handler-$JRBD_NODE_NAME.txt") + "\n");
+        handler.toFile().setExecutable(true);
+        try (TwoNodes nodes = TwoNodes.synced(dir, new TwoNodes.Options().size("64M")
+                .table("[handlers]\nsplit-brain = \"" + handler + "\""))) {
             split(nodes, true);
             write(nodes, ALPHA, 0xA1, 0, 4);
             write(nodes, BRAVO, 0xB2, 8, 2);
@@ -45,6 +50,12 @@ class SplitBrainTest {
                 assertTrue(nodes.log(n).contains("SPLIT BRAIN detected"), nodes.log(n));
             }
             Thread.sleep(2000); // a wrong resync would have begun by now
+            for (String n : List.of(ALPHA, BRAVO)) {
+                Path record = dir.resolve("handler-" + n + ".txt");
+                assertTrue(java.nio.file.Files.exists(record), "the split-brain handler did not run on " + n);
+                String peer = n.equals(ALPHA) ? BRAVO : ALPHA;
+                assertEquals("split-brain r0 " + n + " " + peer, java.nio.file.Files.readString(record).lines().findFirst().orElse(""));
+            }
             assertEquals(alphaBefore, TwoNodes.sha256(nodes.disk(ALPHA)), "alpha's store changed");
             assertEquals(bravoBefore, TwoNodes.sha256(nodes.disk(BRAVO)), "bravo's store changed");
 

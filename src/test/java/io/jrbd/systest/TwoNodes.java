@@ -73,6 +73,14 @@ final class TwoNodes implements AutoCloseable {
         /** Extra tables after {@code [net]}, e.g. a {@code [disk]} table. */
         final StringBuilder tables = new StringBuilder();
 
+        /** Metadata at the end of each node's disk file instead of a separate file. */
+        boolean internalMetadata;
+
+        Options internalMetadata() {
+            internalMetadata = true;
+            return this;
+        }
+
         /** DRBD's default timers (ping-interval 10 s, timeout 6 s) instead of the tests' short ones. */
         boolean drbdTimers;
 
@@ -192,7 +200,7 @@ final class TwoNodes implements AutoCloseable {
             b.append("replication = \"127.0.0.1:").append(n.replicationPort).append("\"\n");
             b.append("nbd = \"127.0.0.1:").append(n.nbdPort).append("\"\n");
             b.append("disk = \"").append(n.disk).append("\"\n");
-            b.append("meta-disk = \"").append(n.metaDisk).append("\"\n");
+            b.append("meta-disk = \"").append(options.internalMetadata ? "internal" : n.metaDisk.toString()).append("\"\n");
             b.append("control-socket = \"").append(n.socket).append("\"\n\n");
         }
         return b.toString();
@@ -393,6 +401,24 @@ final class TwoNodes implements AutoCloseable {
 
     static String tail(String text, int chars) {
         return text.length() <= chars ? text : "..." + text.substring(text.length() - chars);
+    }
+
+    /** The SHA-256 of the first {@code length} bytes of {@code file} (the data area of a disk with internal metadata). */
+    static String sha256(Path file, long length) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            long left = length;
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
+                    break;
+                }
+                md.update(buf, 0, n);
+                left -= n;
+            }
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
     }
 
     static String sha256(Path file) throws Exception {
