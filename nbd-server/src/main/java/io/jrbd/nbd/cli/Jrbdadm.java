@@ -36,7 +36,7 @@ import picocli.CommandLine.Parameters;
         subcommands = {Jrbdadm.CreateMd.class, Jrbdadm.DumpMd.class, Jrbdadm.Up.class, Jrbdadm.Down.class,
                 Jrbdadm.Primary.class, Jrbdadm.Secondary.class, Jrbdadm.Connect.class, Jrbdadm.Disconnect.class,
                 Jrbdadm.Invalidate.class, Jrbdadm.InvalidateRemote.class, Jrbdadm.NewCurrentUuid.class,
-                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Verify.class, Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
+                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Verify.class, Jrbdadm.ResumeIo.class, Jrbdadm.Outdate.class, Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon listening."})
 public final class Jrbdadm implements Runnable {
     static final int REFUSED = 1;
@@ -342,6 +342,27 @@ public final class Jrbdadm implements Runnable {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "resume-io", mixinStandardHelpOptions = true,
+            description = {"Resume application I/O that fencing (resource-and-stonith) suspended because the fence-peer",
+                    "handler did not succeed. Make sure the peer is down or cannot be promoted first."},
+            footer = {"", "Example:", "  jrbdadm resume-io r0"})
+    static final class ResumeIo extends Simple {
+        @Override
+        String command() {
+            return "resume-io";
+        }
+    }
+
+    @Command(name = "outdate", mixinStandardHelpOptions = true,
+            description = "Mark this Secondary's data Outdated: it will not be promoted without --force (what fence-peer asks for).",
+            footer = {"", "Example:", "  jrbdadm outdate r0"})
+    static final class Outdate extends Simple {
+        @Override
+        String command() {
+            return "outdate";
         }
     }
 

@@ -91,6 +91,8 @@ public final class NodeDaemon implements ControlHandler, AutoCloseable {
                         request.args().path("clearBitmap").asBoolean(false)));
                 case "pause-sync" -> each(request, name -> running(name).pauseSync());
                 case "verify" -> verify(request);
+                case "resume-io" -> each(request, name -> running(name).resumeIo());
+                case "outdate" -> each(request, name -> running(name).outdate());
                 case "resume-sync" -> each(request, name -> running(name).resumeSync());
                 case "disconnect" -> each(request, name -> running(name).disconnect());
                 case "status" -> status(request);

@@ -23,6 +23,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,29 @@ public final class ReplicatedDevice implements BlockDevice {
         }
     }
 
+    /** Why an application write failed, as the metrics count it. */
+    public enum WriteError {
+        /** The local write failed, or an earlier one did (the device fails every write since), or was refused. */
+        IO("io"),
+        /** The write or flush waited for an fdatasync that failed. */
+        SYNC("sync"),
+        /** The backing store is full. */
+        NO_SPACE("no_space"),
+        /** The device was shutting down. */
+        SHUTDOWN("shutdown");
+
+        private final String label;
+
+        WriteError(String label) {
+            this.label = label;
+        }
+
+        /** The name metrics use, e.g. {@code no_space}. */
+        public String label() {
+            return label;
+        }
+    }
+
     private final Protocol protocol;
     private final BackingStore store;
     private final StoreDisk disk;
@@ -111,11 +135,16 @@ public final class ReplicatedDevice implements BlockDevice {
     private volatile boolean newGenerationArmed;
     private volatile ResyncFilter resyncFilter;
     private volatile boolean pullAhead;
+    private volatile boolean suspended;
     private volatile long congestionFill;
     /** Ahead of the peer (pull-ahead): writes are tracked in the bitmap, not shipped. Sequencer-written. */
     private volatile boolean ahead;
     private final AtomicLong resyncSameBytes = new AtomicLong();
     private volatile boolean resyncRunning;
+    /** Latency of the application's successful writes, trims and zeroings: ring entry to completion. */
+    private final LatencyHistogram writeLatency = new LatencyHistogram();
+    /** Failed application operations, indexed by {@link WriteError} ordinal. */
+    private final AtomicLongArray writeErrors = new AtomicLongArray(WriteError.values().length);
 
     private final RingBuffer<PipelineEvent> ring;
     private final BatchEventProcessor<PipelineEvent> sequencerStage;
@@ -273,6 +302,7 @@ public final class ReplicatedDevice implements BlockDevice {
                 data.release();
             }
             if (callback != null) {
+                writeErrors.incrementAndGet(WriteError.SHUTDOWN.ordinal());
                 callback.onFailure(IoError.ESHUTDOWN, "the device is shutting down");
             }
             return;
@@ -388,6 +418,22 @@ public final class ReplicatedDevice implements BlockDevice {
         pullAhead = enabled;
     }
 
+    /**
+     * Suspends application I/O ({@code fencing resource-and-stonith}): writes wait in the ring,
+     * unsequenced, until {@link #resumeIo}; what was already sequenced completes.
+     */
+    public void suspendIo() {
+        suspended = true;
+    }
+
+    public void resumeIo() {
+        suspended = false;
+    }
+
+    public boolean ioSuspended() {
+        return suspended;
+    }
+
     /** Whether writes are being tracked instead of shipped because the link was congested. */
     public boolean ahead() {
         return ahead;
@@ -467,6 +513,16 @@ public final class ReplicatedDevice implements BlockDevice {
         return completed.get();
     }
 
+    /** How long the application's writes, trims and zeroings that succeeded took, from entering the ring. */
+    public LatencyHistogram writeLatency() {
+        return writeLatency;
+    }
+
+    /** Application operations (flushes included) that failed for {@code kind}, since the device was made. */
+    public long writeErrors(WriteError kind) {
+        return writeErrors.get(kind.ordinal());
+    }
+
     // ------------------------------------------------------------------ completion
 
     private static void raise(AtomicLong value, long to) {
@@ -515,6 +571,7 @@ public final class ReplicatedDevice implements BlockDevice {
         long length = e.length;
         String error = e.localError;
         boolean noSpace = e.localNoSpace;
+        long publishNanos = e.publishNanos;
         e.clear();
         completed.set(r);
         if (data != null) {
@@ -530,13 +587,19 @@ public final class ReplicatedDevice implements BlockDevice {
             return;
         }
         String syncFailure = localFailure;
+        WriteError kind = noSpace ? WriteError.NO_SPACE : WriteError.IO;
         if (error == null && syncFailure != null && (type == OpType.FLUSH || (flags & OpType.FUA) != 0)) {
             error = syncFailure;
+            kind = WriteError.SYNC;
         }
         try {
             if (error != null) {
+                writeErrors.incrementAndGet(kind.ordinal());
                 callback.onFailure(noSpace ? IoError.ENOSPC : IoError.EIO, error);
             } else {
+                if (type != OpType.FLUSH) {
+                    writeLatency.record(System.nanoTime() - publishNanos);
+                }
                 callback.onDone();
             }
         } catch (RuntimeException ex) {
@@ -580,6 +643,9 @@ public final class ReplicatedDevice implements BlockDevice {
 
         @Override
         public void onEvent(PipelineEvent e, long r, boolean endOfBatch) {
+            while (suspended && !closed && OpType.isApplication(e.type)) {
+                LockSupport.parkNanos(1_000_000); // fencing: nothing new reaches either disk until the peer is fenced
+            }
             onEventInOrder(e);
             // The next stages sleep until this one moves: publish the progress and wake them.
             own.set(r);

@@ -1134,6 +1134,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             persist(sb -> sb.with(SuperblockFlag.PRIMARY_AT_SPLIT));
             LOG.warn("{}: peer {} lost ({}); serving without it, changes are tracked in the bitmap", config.name(),
                     peerNode.name(), reason);
+            fencePeer();
         } else if (device != null && housekeeper != null) {
             housekeeper.execute(() -> {
                 synchronized (Resource.this) {
@@ -1144,6 +1145,80 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             });
         }
         event("disconnected");
+    }
+
+    // ------------------------------------------------------------------ fencing
+
+    /**
+     * The Primary lost its peer and fencing is on: the {@code fence-peer} handler must make sure
+     * the peer cannot be promoted (outdate it over another path, or have the cluster manager keep
+     * it from promotion, or shoot it). With {@code resource-and-stonith}, application I/O is
+     * suspended until the handler succeeds, so no write completes that the peer might not have
+     * while it could be promoted. Handler exit codes as DRBD's: 3 the peer is Inconsistent, 4 it
+     * was outdated, 7 it was fenced (STONITH) are success; 5 (unreachable) counts only without
+     * the freeze; anything else leaves I/O suspended until {@code jrbdadm resume-io}.
+     */
+    private void fencePeer() {
+        io.jrbd.replicator.config.DiskOptions.Fencing fencing = config.disk().fencing();
+        if (fencing == io.jrbd.replicator.config.DiskOptions.Fencing.DONT_CARE) {
+            return;
+        }
+        boolean freeze = fencing == io.jrbd.replicator.config.DiskOptions.Fencing.RESOURCE_AND_STONITH;
+        ReplicatedDevice d = device;
+        if (freeze && d != null) {
+            d.suspendIo();
+            LOG.warn("{}: fencing {}: application I/O suspended until the fence-peer handler succeeds", config.name(),
+                    fencing.spelling());
+            event("io-suspended");
+        }
+        Thread t = new Thread(() -> {
+            int code = handlers.runAndWait("fence-peer", peerNode.name());
+            boolean fenced = code == 3 || code == 4 || code == 7 || (!freeze && code == 5);
+            if (fenced) {
+                persist(sb -> sb.with(SuperblockFlag.PEER_OUTDATED));
+                LOG.warn("{}: fence-peer: {} is fenced (exit {})", config.name(), peerNode.name(), code);
+                if (d != null && d.ioSuspended()) {
+                    d.resumeIo();
+                    LOG.warn("{}: application I/O resumed", config.name());
+                }
+                event("peer-fenced");
+            } else {
+                LOG.error("{}: fence-peer {} (exit {}): {} may still be promoted{}", config.name(),
+                        code < 0 ? "did not run or did not finish" : "failed", code, peerNode.name(),
+                        freeze ? "; application I/O stays suspended until 'jrbdadm resume-io " + config.name() + "'" : "");
+                event("fence-peer-failed");
+            }
+        }, "jrbd-fence-peer-" + config.name());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Resumes application I/O suspended by fencing (after the administrator made sure the peer is not Primary). */
+    public synchronized void resumeIo() throws RefusedException {
+        requireUp();
+        ReplicatedDevice d = device;
+        if (d == null || !d.ioSuspended()) {
+            throw new RefusedException("application I/O is not suspended");
+        }
+        d.resumeIo();
+        LOG.warn("{}: application I/O resumed by the administrator", config.name());
+        event("io-resumed");
+    }
+
+    /** Marks this node's data Outdated (what a peer's fence-peer handler asks for): it will not be promoted without --force. */
+    public synchronized void outdate() throws RefusedException {
+        requireUp();
+        if (role == Role.Primary) {
+            throw new RefusedException("this node is Primary; only a Secondary's data can be outdated");
+        }
+        DiskState disk = md.superblock().diskState();
+        if (disk == DiskState.INCONSISTENT) {
+            throw new RefusedException("the disk is Inconsistent, which is already worse than Outdated");
+        }
+        persist(sb -> sb.withDiskState(DiskState.OUTDATED));
+        LOG.warn("{}: data marked Outdated (jrbdadm outdate)", config.name());
+        event("outdated");
+        sendState();
     }
 
     // ------------------------------------------------------------------ the secondary side
@@ -1265,10 +1340,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     /** This node's resync or catch-up of the peer is complete and durable there. */
     private void sourceFinished() {
         boolean secondary = role == Role.Secondary;
+        if (md.superblock().has(SuperblockFlag.PEER_OUTDATED)) {
+            handlers.run("unfence-peer", peerNode.name()); // the peer holds everything again: undo what fence-peer did
+        }
         persist(sb -> {
             Generations g = Generations.of(sb);
             Superblock next = (g.bitmap() == 0 ? g : GenerationTransitions.onResyncEndAsSource(g)).applyTo(sb)
-                    .without(SuperblockFlag.PRIMARY_AT_SPLIT).without(SuperblockFlag.FULL_SYNC_NEEDED);
+                    .without(SuperblockFlag.PRIMARY_AT_SPLIT).without(SuperblockFlag.FULL_SYNC_NEEDED)
+                    .without(SuperblockFlag.PEER_OUTDATED);
             return secondary ? next.without(SuperblockFlag.CRASHED_PRIMARY) : next;
         });
         crashRecoveryNeeded = false;
@@ -1494,6 +1573,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         m.put("journal", log == ReplicationLog.NONE ? "off" : (log.lastSeq() < 0 || log.firstSeq() > log.lastSeq()
                 ? "empty" : log.firstSeq() + ".." + log.lastSeq()));
         m.put("degraded", role == Role.Primary && session < 0);
+        m.put("ioSuspended", dev != null && dev.ioSuspended());
         m.put("lastEvent", lastEvent);
         return m;
     }
