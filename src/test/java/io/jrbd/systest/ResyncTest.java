@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -123,7 +124,12 @@ class ResyncTest {
 
     @Test
     void invalidate_and_invalidate_remote_make_a_full_sync_toward_the_invalidated_node() throws Exception {
-        try (TwoNodes nodes = TwoNodes.synced(dir, new TwoNodes.Options().size("32M").table("[disk]\nc-max-rate = \"1G\""))) {
+        Path record = dir.resolve("handlers.txt");
+        Path handler = dir.resolve("record.sh");
+        java.nio.file.Files.writeString(handler, "#!/bin/sh\necho \"$JRBD_HANDLER $JRBD_NODE_NAME $JRBD_PEER\" >> " + record + "\n");
+        handler.toFile().setExecutable(true);
+        try (TwoNodes nodes = TwoNodes.synced(dir, new TwoNodes.Options().size("32M").table("[disk]\nc-max-rate = \"1G\"")
+                .table("[handlers]\nbefore-resync-target = \"" + handler + "\"\nafter-resync-target = \"" + handler + "\""))) {
             sequentialWrite(nodes, ALPHA, 8);
             nodes.waitReplicated(ALPHA, BRAVO, 30);
             nodes.jrbdadm(ALPHA, "invalidate", RESOURCE).assertFailure("this node is Primary; invalidate needs it Secondary");
@@ -136,6 +142,14 @@ class ResyncTest {
                     && s.path("lastConnect").path("outcome").asText().equals("BITMAP_TARGET"), 60, "bravo resynced");
             nodes.waitReplicated(ALPHA, BRAVO, 30);
             assertEquals(TwoNodes.sha256(nodes.disk(ALPHA)), TwoNodes.sha256(nodes.disk(BRAVO)), "invalidate did not repair bravo");
+            // bravo was SyncTarget twice: the initial sync and this one; each runs both handlers.
+            String handled = "";
+            for (int i = 0; i < 50 && handled.lines().count() < 4; i++) {
+                Thread.sleep(100);
+                handled = java.nio.file.Files.readString(record);
+            }
+            assertEquals(List.of("before-resync-target bravo alpha", "after-resync-target bravo alpha",
+                    "before-resync-target bravo alpha", "after-resync-target bravo alpha"), handled.lines().toList());
             assertTrue(nodes.log(ALPHA).substring(mark).contains("bitmap resync to the peer: 33554432 bytes out of sync"),
                     "expected every block to be resynced:\n" + TwoNodes.tail(nodes.log(ALPHA), 4000));
 

@@ -1,6 +1,9 @@
 package io.jrbd.nbd.cli;
 
 import io.jrbd.nbd.daemon.NodeDaemon;
+import io.jrbd.nbd.metrics.MetricsServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,11 +34,27 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--event-loops", defaultValue = "2", description = "Network threads for peer links (default: ${DEFAULT-VALUE}).")
     int eventLoops;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "Serve Prometheus metrics at "
+            + "http://HOST:PORT/metrics (default: $JRBD_METRICS; off if neither is set or the value is empty). "
+            + "Binds only that address: 0.0.0.0:PORT for every interface.")
+    String metrics;
+
     @Override
     public Integer call() throws Exception {
         String name = NodeName.resolve(node);
         Path dir = NodeName.configDir(config);
+        String metricsAt = metrics != null ? metrics : System.getenv().getOrDefault("JRBD_METRICS", "");
+        InetSocketAddress metricsAddress = metricsAt.isBlank() ? null
+                : MetricsServer.parseAddress(metricsAt, metrics != null ? "--metrics" : "JRBD_METRICS");
         NodeDaemon daemon = new NodeDaemon(dir, name, ioThreads, eventLoops).start();
+        if (metricsAddress != null) {
+            try {
+                daemon.startMetrics(metricsAddress);
+            } catch (IOException e) {
+                daemon.close();
+                throw new IOException("cannot serve metrics on " + metricsAt + ": " + e.getMessage(), e);
+            }
+        }
         LOG.info("jrbd daemon {} running as node {} (pid {})", VersionProvider.version(), name, ProcessHandle.current().pid());
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());

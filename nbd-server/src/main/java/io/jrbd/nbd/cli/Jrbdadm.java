@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {Jrbdadm.CreateMd.class, Jrbdadm.DumpMd.class, Jrbdadm.Up.class, Jrbdadm.Down.class,
                 Jrbdadm.Primary.class, Jrbdadm.Secondary.class, Jrbdadm.Connect.class, Jrbdadm.Disconnect.class,
                 Jrbdadm.Invalidate.class, Jrbdadm.InvalidateRemote.class, Jrbdadm.NewCurrentUuid.class,
-                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Verify.class, Jrbdadm.ResumeIo.class, Jrbdadm.Outdate.class, Jrbdadm.Status.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
+                Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Verify.class, Jrbdadm.ResumeIo.class, Jrbdadm.Outdate.class, Jrbdadm.Attach.class,
+                Jrbdadm.Detach.class, Jrbdadm.Adjust.class, Jrbdadm.Completion.class, Jrbdadm.Status.class, Jrbdadm.Events.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon listening."})
 public final class Jrbdadm implements Runnable {
     static final int REFUSED = 1;
@@ -345,6 +346,62 @@ public final class Jrbdadm implements Runnable {
         }
     }
 
+    @Command(name = "attach", mixinStandardHelpOptions = true,
+            description = "Attach the disk and metadata without connecting to the peer (StandAlone, Secondary); 'connect' joins.",
+            footer = {"", "Example:", "  jrbdadm attach r0 && jrbdadm connect r0"})
+    static final class Attach extends Simple {
+        @Override
+        String command() {
+            return "attach";
+        }
+    }
+
+    @Command(name = "detach", mixinStandardHelpOptions = true,
+            description = {"Give up the disk: disconnect and detach (like down). jrbd has no Diskless mode, so it is",
+                    "refused on a Primary."},
+            footer = {"", "Example:", "  jrbdadm detach r0"})
+    static final class Detach extends Simple {
+        @Override
+        String command() {
+            return "detach";
+        }
+    }
+
+    @Command(name = "adjust", mixinStandardHelpOptions = true,
+            description = {"Read the configuration folder again and bring the resource to it: up if it is down; if it is",
+                    "up, apply changed split-brain policies, congestion, checksums, fencing, al-extents, resync rates and",
+                    "handlers at once. Size, protocol, [net] and [nodes] changes need down and up (refused, nothing changes)."},
+            footer = {"", "Example:", "  jrbdadm adjust r0   # after editing /etc/jrbd/r0.toml"})
+    static final class Adjust extends Simple {
+        @Override
+        String command() {
+            return "adjust";
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            adm.resources(resource);
+            for (JsonNode line : adm.call(command(), resource, null)) {
+                System.out.println(line.asText());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "completion", mixinStandardHelpOptions = true,
+            description = "Print a bash completion script for jrbdadm (commands and options).",
+            footer = {"", "Example:", "  jrbdadm completion > /etc/bash_completion.d/jrbdadm"})
+    static final class Completion implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            System.out.print(picocli.AutoComplete.bash("jrbdadm", spec.parent().commandLine()));
+            return 0;
+        }
+    }
+
     @Command(name = "resume-io", mixinStandardHelpOptions = true,
             description = {"Resume application I/O that fencing (resource-and-stonith) suspended because the fence-peer",
                     "handler did not succeed. Make sure the peer is down or cannot be promoted first."},
@@ -419,6 +476,55 @@ public final class Jrbdadm implements Runnable {
         @Override
         String command() {
             return "wait-sync";
+        }
+    }
+
+    @Command(name = "events", mixinStandardHelpOptions = true,
+            description = {"Print the state as 'exists' lines, then 'exists -', then one 'change' line per state change,",
+                    "like drbdsetup events2: 'change resource name:r0 role:Primary'. Fields are key:value with no",
+                    "spaces in values (docs/operations.md, Events). Runs until interrupted."},
+            footer = {"", "Examples:", "  jrbdadm events r0", "  jrbdadm events --now all",
+                    "  jrbdadm events --timestamps r0 | while read -r verb object fields; do ...; done"})
+    static final class Events implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Jrbdadm adm;
+
+        @Parameters(paramLabel = "RESOURCE", arity = "0..1", defaultValue = "all", description = "Resource name, or all (default).")
+        String resource;
+
+        @Option(names = "--now", description = "Print the exists lines and exit.")
+        boolean now;
+
+        @Option(names = "--timestamps", description = "Start each line with the time the daemon saw the change (ISO 8601).")
+        boolean timestamps;
+
+        /** Whoever read our output has gone (e.g. `| head`): stop quietly. */
+        private static final class OutputClosed extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
+            OutputClosed() {
+                super(null, null, false, false);
+            }
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            adm.resources(resource);
+            NodeSettings s = adm.settings();
+            java.io.PrintStream out = System.out;
+            try (ControlClient client = ControlClient.connect(s.controlSocket(), adm.configDir())) {
+                client.request("events", resource, JSON.createObjectNode().put("now", now), e -> {
+                    String line = e.path("line").asText();
+                    out.println(timestamps ? e.path("time").asText() + " " + line : line);
+                    out.flush();
+                    if (out.checkError()) {
+                        throw new OutputClosed();
+                    }
+                });
+            } catch (OutputClosed e) {
+                return 0;
+            }
+            return 0;
         }
     }
 

@@ -325,8 +325,8 @@ class PeerFrameDecoderTest {
         rejectsWith("STATE payload of 46 bytes, expected 94", header(STATE, 46));
         rejectsWith("STATE outOfSyncBytes 18446744073709551615 exceeds the limit of 9223372036854775807",
                 state(0, 5, 4096, 7, -1, 0));
-        rejectsWith("STATE flags 0x10 outside the known flags 0xf", state(0, 5, 4096, 7, 0, 0x10));
-        rejectsWith("STATE flags 0x80000000 outside the known flags 0xf", state(0, 5, 4096, 7, 0, 0x80000000));
+        rejectsWith("STATE flags 0x20 outside the known flags 0x1f", state(0, 5, 4096, 7, 0, 0x20));
+        rejectsWith("STATE flags 0x80000000 outside the known flags 0x1f", state(0, 5, 4096, 7, 0, 0x80000000));
         rejectsWith("STATE flag JUST_CREATED with generations 0000000000000007:0000000000000000:0000000000000000:"
                 + "0000000000000000:0000000000000000:0000000000000000, must all be zero",
                 state(0, 5, 4096, 7, 0, PeerMessage.State.FLAG_JUST_CREATED));

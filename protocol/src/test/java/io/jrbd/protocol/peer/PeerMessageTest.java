@@ -120,7 +120,7 @@ class PeerMessageTest {
         rejects("STATE history is 5 generations, must be exactly 4", () -> state(0, new long[5], 0, 0));
         rejects("STATE outOfSyncBytes 18446744073709551615 exceeds the limit of 9223372036854775807",
                 () -> state(0, new long[4], -1, 0));
-        rejects("STATE flags 0x30 outside the known flags 0xf", () -> state(0, new long[4], 0, 0x30));
+        rejects("STATE flags 0x60 outside the known flags 0x1f", () -> state(0, new long[4], 0, 0x60));
         rejects("STATE flag JUST_CREATED with generations 0000000000000000:0000000000000000:0000000000000000:"
                 + "0000000000000000:0000000000000000:0000000000000001, must all be zero",
                 () -> state(0, new long[] {0, 0, 0, 1}, 0, PeerMessage.State.FLAG_JUST_CREATED));
@@ -133,7 +133,8 @@ class PeerMessageTest {
         assertEquals(2, PeerMessage.State.FLAG_DISCARD_MY_DATA);
         assertEquals(4, PeerMessage.State.FLAG_PRIMARY_AT_SPLIT);
         assertEquals(8, PeerMessage.State.FLAG_JUST_CREATED);
-        assertEquals(0xF, PeerMessage.State.KNOWN_FLAGS);
+        assertEquals(16, PeerMessage.State.FLAG_AHEAD);
+        assertEquals(0x1F, PeerMessage.State.KNOWN_FLAGS);
     }
 
     @Test

@@ -20,6 +20,12 @@ final class ApplierThread extends Thread {
     private static final Logger LOG = LoggerFactory.getLogger(ApplierThread.class);
     static final int PAUSE_READING_AT = 2048;
     static final int RESUME_READING_AT = 512;
+    /**
+     * Resync pieces are 1 MiB each: counting messages alone would let gigabytes pile up in
+     * memory when the disk is slower than the link, so queued data bytes bound it too.
+     */
+    static final long PAUSE_READING_BYTES = 64L << 20;
+    static final long RESUME_READING_BYTES = 16L << 20;
     private static final Object STOP = new Object();
 
     /** What the thread reports back. */
@@ -33,6 +39,7 @@ final class ApplierThread extends Thread {
     private final Sink sink;
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private volatile boolean paused;
+    private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong resyncBytes = new java.util.concurrent.atomic.AtomicLong();
 
     ApplierThread(String name, SecondaryApplier applier, Sink sink) {
@@ -44,8 +51,9 @@ final class ApplierThread extends Thread {
 
     /** Called on the link's thread; takes ownership of {@code message}. */
     void enqueue(PeerMessage message) {
+        long bytes = message instanceof PeerMessage.Data d ? queuedBytes.addAndGet(d.length()) : queuedBytes.get();
         queue.add(message);
-        if (!paused && queue.size() >= PAUSE_READING_AT) {
+        if (!paused && (queue.size() >= PAUSE_READING_AT || bytes >= PAUSE_READING_BYTES)) {
             paused = true;
             sink.paused(false);
         }
@@ -88,7 +96,7 @@ final class ApplierThread extends Thread {
                     batch++;
                 }
                 applier.endOfBatch();
-                if (paused && queue.size() <= RESUME_READING_AT) {
+                if (paused && queue.size() <= RESUME_READING_AT && queuedBytes.get() <= RESUME_READING_BYTES) {
                     paused = false;
                     sink.paused(true);
                 }
@@ -105,6 +113,9 @@ final class ApplierThread extends Thread {
 
     private void apply(Object o) throws IOException {
         PeerMessage m = (PeerMessage) o;
+        if (m instanceof PeerMessage.Data d) {
+            queuedBytes.addAndGet(-d.length());
+        }
         try {
             if (m instanceof PeerMessage.Data d) {
                 int flags = d.hasFlag(PeerWire.DATA_FUA) ? OpType.FUA : 0;

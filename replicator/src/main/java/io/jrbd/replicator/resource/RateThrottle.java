@@ -21,16 +21,29 @@ final class RateThrottle implements ResyncThrottle {
     private static final long BLOCK = 4096;
     private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private final ResyncRateController controller;
+    private ResyncRateController controller;
 
     RateThrottle(ResyncOptions o) {
+        this.controller = controllerFor(o);
+    }
+
+    /** New settings ({@code jrbdadm adjust}); a pause stays in force. */
+    synchronized void update(ResyncOptions o) {
+        boolean paused = controller.paused();
+        controller = controllerFor(o);
+        if (paused) {
+            controller.pause();
+        }
+    }
+
+    private static ResyncRateController controllerFor(ResyncOptions o) {
         boolean dynamic = !o.planAhead().isZero();
         long fill = o.fillTarget() > 0 ? o.fillTarget() : Math.max(1L << 20, o.maxRate() / 4);
         long max = o.maxRate();
         long min = o.minRate() == 0 ? max : Math.min(o.minRate(), max); // c-min-rate 0: never throttled
         ResyncRates rates = new ResyncRates(Math.min(o.resyncRate(), max), min, max, dynamic, fill,
                 dynamic ? o.planAhead() : ResyncRates.DEFAULT_PLAN_AHEAD);
-        this.controller = new ResyncRateController(rates, System::nanoTime);
+        return new ResyncRateController(rates, System::nanoTime);
     }
 
     @Override

@@ -60,7 +60,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     public enum Role { Primary, Secondary }
 
-    private final ResourceConfig config;
+    /** Replaced by {@link #adjust}; the parts that cannot change while up stay as they were. */
+    private volatile ResourceConfig config;
     private final NodeConfig node;
     private final NodeConfig peerNode;
     private final EventLoopGroup group;
@@ -93,6 +94,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private volatile long resyncTargetTotal = -1;
     private volatile long resyncTargetStartNanos;
     private volatile String lastEvent = "";
+    /** Told of every {@link #event}: the events stream ({@code jrbdadm events}); see {@link ResourceEventListener}. */
+    private final java.util.List<ResourceEventListener> eventListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /**
      * This node crashed while Primary: writes it made just before may never have reached the
      * peer, so if it is Primary again its peer gets a full resync (the activity log will make
@@ -135,7 +138,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         this.export = export;
         this.connectTo = connectTo;
         this.ioThreads = ioThreads;
-        this.handlers = new HandlerRunner(config.name(), nodeName, name -> handlerProgram(config, name),
+        this.handlers = new HandlerRunner(config.name(), nodeName, name -> handlerProgram(this.config, name),
                 config.handlers().timeout());
         this.throttle = new RateThrottle(config.resync());
     }
@@ -165,6 +168,85 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     /** Attaches the disk and metadata, and starts connecting to the peer. As Secondary. */
     public synchronized void up() throws IOException, InterruptedException, RefusedException {
+        up(true);
+    }
+
+    /**
+     * Applies a changed configuration to the running resource ({@code jrbdadm adjust}): split-brain
+     * policies, congestion, checksums, fencing, activity log size (from the next promotion), resync
+     * rates and handlers take effect at once. What the connection or the disk was built from (size,
+     * protocol, [net], the nodes) cannot change while up: refused, naming it.
+     *
+     * @return what changed, for the administrator ("nothing" if nothing)
+     */
+    public synchronized java.util.List<String> adjust(ResourceConfig fresh) throws RefusedException {
+        ResourceConfig old = config;
+        java.util.List<String> fixed = new java.util.ArrayList<>();
+        if (fresh.size() != old.size()) {
+            fixed.add("size");
+        }
+        if (fresh.protocol() != old.protocol()) {
+            fixed.add("protocol");
+        }
+        if (!fresh.net().equals(old.net())) {
+            fixed.add("[net] connection settings");
+        }
+        if (!fresh.nodes().equals(old.nodes())) {
+            fixed.add("[nodes]");
+        }
+        if (!fixed.isEmpty()) {
+            throw new RefusedException(String.join(", ", fixed) + " changed in " + fresh.source()
+                    + ": that needs 'jrbdadm down " + old.name() + "' and 'up' (nothing was changed)");
+        }
+        java.util.List<String> changed = new java.util.ArrayList<>();
+        if (!fresh.splitBrain().equals(old.splitBrain())) {
+            changed.add("split-brain policies");
+        }
+        if (!fresh.congestion().equals(old.congestion())) {
+            changed.add("congestion");
+            ReplicatedDevice d = device;
+            if (d != null) {
+                d.setPullAhead(fresh.congestion().pullAhead(), fresh.congestion().fill());
+            }
+        }
+        if (!fresh.checksums().equals(old.checksums())) {
+            changed.add("checksums");
+            if (responder != null) {
+                responder.close();
+                responder = newResponder(fresh);
+            }
+        }
+        if (!fresh.disk().equals(old.disk())) {
+            changed.add("[disk] fencing/al-extents");
+        }
+        if (!fresh.resync().equals(old.resync())) {
+            changed.add("resync rates");
+            throttle.update(fresh.resync());
+        }
+        if (!fresh.handlers().equals(old.handlers())) {
+            changed.add("handlers");
+        }
+        config = fresh;
+        LOG.info("{}: adjusted: {}", fresh.name(), changed.isEmpty() ? "nothing changed" : String.join(", ", changed));
+        event("adjusted");
+        return changed;
+    }
+
+    /** Answers the peer's digest requests with the algorithms {@code c} names (verify-alg, csums-alg). */
+    private DigestResponder newResponder(ResourceConfig c) {
+        java.util.List<String> algorithms = new java.util.ArrayList<>(java.util.List.of(c.checksums().verifyAlg().spelling()));
+        c.checksums().csumsAlg().ifPresent(a -> algorithms.add(a.spelling()));
+        return new DigestResponder(c.name(), store, algorithms, 32, (request, failure) -> {
+            LOG.error("{}: reading this disk for the peer's digests failed: {}", c.name(), failure.getMessage());
+            PeerLink l = link;
+            if (l != null) {
+                l.drop("local disk failure: " + failure.getMessage());
+            }
+        });
+    }
+
+    /** Attaches the disk and metadata; with {@code connect}, also starts connecting (else StandAlone: {@code attach}). */
+    public synchronized void up(boolean connect) throws IOException, InterruptedException, RefusedException {
         if (store != null) {
             throw new RefusedException(config.name() + " is already up");
         }
@@ -205,19 +287,13 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         LOG.info("{}: up as Secondary, disk {}, generation {}, applied sequence {}", config.name(), sb.diskState(),
                 Superblock.hex(sb.currentGen()), sb.appliedSeq());
-        java.util.List<String> algorithms = new java.util.ArrayList<>(java.util.List.of(config.checksums().verifyAlg().spelling()));
-        config.checksums().csumsAlg().ifPresent(a -> algorithms.add(a.spelling()));
-        responder = new DigestResponder(config.name(), store, algorithms, 32, (request, failure) -> {
-            LOG.error("{}: reading this disk for the peer's digests failed: {}", config.name(), failure.getMessage());
-            PeerLink l = link;
-            if (l != null) {
-                l.drop("local disk failure: " + failure.getMessage());
-            }
-        });
+        responder = newResponder(config);
         link = new PeerLink(config, node.name(), connectTo, group, this);
         link.start();
-        link.enable();
-        connection = "Connecting";
+        if (connect) {
+            link.enable();
+            connection = "Connecting";
+        }
         housekeeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "jrbd-housekeeping-" + config.name());
             t.setDaemon(true);
@@ -877,6 +953,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     }
 
     private ReplicatedDevice newDevice(long seq) {
+        md.activityLog().setCapacity(config.disk().alExtents());
         ReplicatedDevice d = new ReplicatedDevice(config.protocol(), store, log, new BitmapTracker(md.bitmap()), link, alloc,
                 new DeviceListener(), seq, RING_SIZE, ioThreads, activityLogHook(), throttle);
         d.setPullAhead(config.congestion().pullAhead(), config.congestion().fill());
@@ -1424,8 +1501,28 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
     }
 
+    /**
+     * Records what happened (status' {@code lastEvent}) and tells the listeners that the state may
+     * have changed. Call it after every change that {@code status()} shows; it never blocks.
+     */
     private void event(String what) {
         lastEvent = what;
+        for (ResourceEventListener l : eventListeners) {
+            try {
+                l.onEvent(config.name(), what);
+            } catch (RuntimeException e) {
+                LOG.error("{}: an events listener failed on '{}'", config.name(), what, e);
+            }
+        }
+    }
+
+    /** From now on {@code listener} hears of every state change; it must never block (see {@link ResourceEventListener}). */
+    public void addEventListener(ResourceEventListener listener) {
+        eventListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    public void removeEventListener(ResourceEventListener listener) {
+        eventListeners.remove(listener);
     }
 
     /** What the pipeline tells us about resyncs it runs. */
@@ -1433,6 +1530,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         @Override
         public void resyncStarted(long s, long totalBytes) {
             connection = "SyncSource";
+            event("resync-started");
         }
 
         @Override
