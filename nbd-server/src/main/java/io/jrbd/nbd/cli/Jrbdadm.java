@@ -38,7 +38,8 @@ import picocli.CommandLine.Parameters;
                 Jrbdadm.Invalidate.class, Jrbdadm.InvalidateRemote.class, Jrbdadm.NewCurrentUuid.class,
                 Jrbdadm.PauseSync.class, Jrbdadm.ResumeSync.class, Jrbdadm.Verify.class, Jrbdadm.ResumeIo.class, Jrbdadm.Outdate.class, Jrbdadm.Attach.class,
                 Jrbdadm.Detach.class, Jrbdadm.Adjust.class, Jrbdadm.Completion.class, Jrbdadm.Status.class, Jrbdadm.Events.class, Jrbdadm.WaitConnect.class, Jrbdadm.WaitSync.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon listening."})
+        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 no daemon answering (none listening, or",
+                "the connection to it failed)."})
 public final class Jrbdadm implements Runnable {
     static final int REFUSED = 1;
     static final int NO_DAEMON = 3;
@@ -64,7 +65,9 @@ public final class Jrbdadm implements Runnable {
             PrintWriter err = cmd.getErr();
             if (e instanceof ControlException ce) {
                 err.println("jrbdadm: " + ce.getMessage());
-                return ce.kind() == ControlException.Kind.NO_DAEMON ? NO_DAEMON : REFUSED;
+                // No daemon, or one that went away mid-answer: the same for a script (try again, or start it).
+                return ce.kind() == ControlException.Kind.NO_DAEMON || ce.kind() == ControlException.Kind.IO
+                        ? NO_DAEMON : REFUSED;
             }
             err.println("jrbdadm: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return REFUSED;
