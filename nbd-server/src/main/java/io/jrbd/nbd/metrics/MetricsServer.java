@@ -1,5 +1,7 @@
 package io.jrbd.nbd.metrics;
 
+import io.jrbd.nbd.HostPort;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -98,26 +100,15 @@ public final class MetricsServer implements AutoCloseable {
      * @param where what the text came from, for the error message (e.g. {@code --metrics})
      */
     public static InetSocketAddress parseAddress(String text, String where) {
-        String t = text.trim();
-        int colon = t.lastIndexOf(':');
-        if (colon <= 0 || colon == t.length() - 1) {
-            throw new IllegalArgumentException(where + " '" + text + "' is not HOST:PORT (e.g. 127.0.0.1:9942)");
-        }
-        String host = t.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        } else if (host.contains(":")) {
-            throw new IllegalArgumentException(where + " '" + text + "': write an IPv6 address as [ADDRESS]:PORT");
-        }
-        int port;
+        HostPort hp;
         try {
-            port = Integer.parseInt(t.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(where + " '" + text + "': '" + t.substring(colon + 1) + "' is not a port");
+            hp = HostPort.parse(text, where);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + (e.getMessage().endsWith("is not HOST:PORT")
+                    ? " (e.g. 127.0.0.1:9942)" : ""));
         }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(where + " '" + text + "': port " + port + " is not in 0..65535");
-        }
+        String host = hp.host();
+        int port = hp.port();
         InetSocketAddress address = new InetSocketAddress(host, port);
         if (address.isUnresolved()) {
             throw new IllegalArgumentException(where + " '" + text + "': cannot resolve host '" + host + "'");

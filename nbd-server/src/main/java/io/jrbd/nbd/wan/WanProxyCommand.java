@@ -1,5 +1,7 @@
 package io.jrbd.nbd.wan;
 
+import io.jrbd.nbd.HostPort;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,7 @@
 package io.jrbd.nbd.wan;
 
+import io.jrbd.nbd.HostPort;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,8 +1,9 @@
-package io.jrbd.nbd.wan;
+package io.jrbd.nbd;
 
-/** {@code host:port} or {@code [v6]:port}, as given to {@code --listen} and {@code --target}. */
-record HostPort(String host, int port) {
-    static HostPort parse(String text, String option) {
+/** {@code host:port} or {@code [v6]:port}, as given to {@code --listen}, {@code --target} and {@code --metrics}. */
+public record HostPort(String host, int port) {
+    /** Parses {@code text}; errors name {@code option} and the text, and say what is wrong. */
+    public static HostPort parse(String text, String option) {
         String t = text.trim();
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
