@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * publishes (through fake crm_attribute / crm_master that record their arguments), the node
  * that comes back still Primary, and validate-all's answers to bad parameters.
  */
+@Tag("cluster") // shell agent, Pacemaker and packaging: run once, on the default JDK (run-tests)
 class OcfAgentTest {
     /** Pacemaker 2.1.5's feature set: the agent then uses crm_attribute --promotion. */
     private static final Map<String, String> PACEMAKER_2_1 = Map.of("OCF_RESKEY_crm_feature_set", "3.16.1");

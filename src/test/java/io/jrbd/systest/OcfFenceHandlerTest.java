@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * clone of r0 is in the CIB but stopped; a promotable {@code ocf:pacemaker:Stateful} clone
  * stands in for a clone that is Promoted somewhere.
  */
+@Tag("cluster") // shell agent, Pacemaker and packaging: run once, on the default JDK (run-tests)
 class OcfFenceHandlerTest {
     private static final String CONSTRAINT = "jrbd-fence-by-handler-r0-r0-clone";
 

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * daemon is killed, the monitor reports a failed Primary and Pacemaker recovers it (demote,
  * stop, start, promote); target-role=Stopped takes it down and stops the daemon.
  */
+@Tag("cluster") // shell agent, Pacemaker and packaging: run once, on the default JDK (run-tests)
 class OcfPacemakerTest {
     private static final String CLONE = "r0-clone";
     private static final String PRIMITIVE = "r0";

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * against a real pair whose peer daemon runs, and the meta-data is validated against the
  * {@code ra-api-1.dtd} that ocf-tester uses.
  */
+@Tag("cluster") // shell agent, Pacemaker and packaging: run once, on the default JDK (run-tests)
 class OcfTesterTest {
     private static final Path DTD = Path.of("/usr/share/resource-agents/ra-api-1.dtd");
 

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * validate-all's 2 / 5 / 6 and an unknown action's 3). The agent's parameters reach the cases
  * through the {@code OCFT_JRBD_*} variables that the configuration reads.
  */
+@Tag("cluster") // shell agent, Pacemaker and packaging: run once, on the default JDK (run-tests)
 class OcftTest {
     private static final String AGENT = "jrbd";
 

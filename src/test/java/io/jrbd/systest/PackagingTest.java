@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** packaging/install.sh lays out a working installation, and the systemd unit passes systemd's checks. */
+@Tag("cluster") // shell agent, Pacemaker and packaging: run once, on the default JDK (run-tests)
 class PackagingTest {
     @TempDir
     Path dir;
