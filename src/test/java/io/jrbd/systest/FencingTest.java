@@ -69,6 +69,25 @@ class FencingTest {
         }
     }
 
+    @Test
+    void a_cut_off_secondary_is_promoted_only_once_fence_peer_fenced_its_peer() throws Exception {
+        Path code = dir.resolve("exit-code");
+        Files.writeString(code, "1");
+        Path handler = script("fence-peer.sh", "exit $(cat " + code + ")\n");
+        try (TwoNodes nodes = TwoNodes.synced(dir, new TwoNodes.Options().size("16M").table("[disk]\nfencing = \"resource-only\"")
+                .table("[handlers]\nfence-peer = \"" + handler + "\""))) {
+            nodes.kill9(ALPHA);
+            nodes.waitFor(BRAVO, s -> !s.path("peer").path("role").asText().equals("Primary")
+                    && s.path("connection").asText().equals("Connecting"), 15, "bravo to lose alpha");
+            nodes.jrbdadm(BRAVO, "primary", RESOURCE).assertFailure(
+                    "refusing to become Primary while alpha is not known to be outdated: the fence-peer handler exited 1");
+            assertEquals("Secondary", nodes.statusJson(BRAVO).path("role").asText());
+            Files.writeString(code, "7");
+            nodes.jrbdadm(BRAVO, "primary", RESOURCE).assertOk();
+            assertTrue(nodes.log(BRAVO).contains("fence-peer before promotion: alpha is fenced (exit 7)"), nodes.log(BRAVO));
+        }
+    }
+
     private TwoNodes.Options options(Path handler) {
         return new TwoNodes.Options().size("16M").table("[disk]\nfencing = \"resource-and-stonith\"")
                 .table("[handlers]\nfence-peer = \"" + handler + "\"");

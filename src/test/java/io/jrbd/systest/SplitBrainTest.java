@@ -136,6 +136,31 @@ class SplitBrainTest {
         }
     }
 
+    @Test
+    void call_pri_lost_after_sb_runs_the_handler_on_the_losing_primary_and_overwrites_nothing() throws Exception {
+        Path record = dir.resolve("pri-lost.txt");
+        Path handler = dir.resolve("pri-lost.sh");
+        java.nio.file.Files.writeString(handler, "#!/bin/sh\necho \"$JRBD_HANDLER $JRBD_NODE_NAME\" >> " + record + "\n");
+        handler.toFile().setExecutable(true);
+        try (TwoNodes nodes = TwoNodes.synced(dir, new TwoNodes.Options().size("32M")
+                .net("after-sb-0pri = \"discard-least-changes\"").net("after-sb-1pri = \"call-pri-lost-after-sb\"")
+                .table("[handlers]\npri-lost-after-sb = \"" + handler + "\""))) {
+            split(nodes, true);
+            write(nodes, ALPHA, 0xA1, 0, 1);  // alpha, still Primary, changed less: the 0pri verdict discards it
+            write(nodes, BRAVO, 0xB2, 4, 3);
+            nodes.jrbdadm(BRAVO, "secondary", RESOURCE).assertOk();
+            String alphaBefore = TwoNodes.sha256(nodes.disk(ALPHA));
+            heal(nodes);
+            nodes.waitFor(ALPHA, st -> st.path("refused").asText().contains("SPLIT BRAIN"), 30, "alpha refuses");
+            for (int i = 0; i < 50 && !java.nio.file.Files.exists(record); i++) {
+                Thread.sleep(100);
+            }
+            assertEquals("pri-lost-after-sb alpha", java.nio.file.Files.readString(record).strip(),
+                    "the handler runs on the losing Primary only");
+            assertEquals(alphaBefore, TwoNodes.sha256(nodes.disk(ALPHA)), "a Primary's data was overwritten");
+        }
+    }
+
     /**
      * Splits a synced pair, writes {@code alphaMiB} on alpha and {@code bravoMiB} on bravo (promoted
      * by force after the split), demotes both and reconnects under {@code policy}: the victim's store

@@ -1,5 +1,7 @@
 package io.jrbd.replicator.resource;
 
+import io.jrbd.replicator.config.Handlers;
+import io.jrbd.replicator.config.ResourceConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +30,16 @@ public final class HandlerRunner {
         this.node = node;
         this.scripts = scripts;
         this.timeout = timeout;
+    }
+
+    /** The program {@code config} names for the handler spelled {@code name}, if any. */
+    static Optional<Path> program(ResourceConfig config, String name) {
+        for (Handlers.Handler h : Handlers.Handler.values()) {
+            if (h.spelling().equals(name)) {
+                return config.handlers().program(h);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Starts handler {@code name} in the background, if configured; returns at once. */
@@ -61,10 +73,14 @@ public final class HandlerRunner {
         env.put("DRBD_RESOURCE", resource);
         env.put("DRBD_PEER", peer);
         pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         LOG.warn("{}: running the {} handler {}", resource, name, script);
         try {
             Process p = pb.start();
+            // What the handler says goes to the daemon's log, line by line, as DRBD logs its helpers' output.
+            Thread out = new Thread(() -> logOutput(name, p), "jrbd-handler-output-" + name);
+            out.setDaemon(true);
+            out.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 LOG.error("{}: the {} handler {} did not finish within {} ms; killed", resource, name, script,
@@ -80,6 +96,18 @@ public final class HandlerRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
+        }
+    }
+
+    private void logOutput(String name, Process p) {
+        try (java.io.BufferedReader r = new java.io.BufferedReader(
+                new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                LOG.info("{}: {} handler: {}", resource, name, line);
+            }
+        } catch (IOException e) {
+            // the handler was killed or closed its output: nothing more to log
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.jrbd.replicator.resource;
 
-import io.jrbd.metadata.journal.Journal;
 import io.jrbd.metadata.md.DiskState;
 import io.jrbd.metadata.md.Metadata;
 import io.jrbd.metadata.md.Superblock;
@@ -14,32 +13,28 @@ import io.jrbd.replicator.engine.ReplicatedDevice;
 import io.jrbd.replicator.engine.ReplicationLog;
 import io.jrbd.replicator.engine.ActivityLogHook;
 import io.jrbd.replicator.engine.SecondaryApplier;
-import io.jrbd.replicator.engine.StoreDisk;
 import io.jrbd.replicator.generation.Decision;
 import io.jrbd.replicator.generation.GenerationRules;
-import io.jrbd.replicator.generation.GenerationTransitions;
 import io.jrbd.replicator.generation.Generations;
 import io.jrbd.replicator.generation.NodeView;
 import io.jrbd.replicator.generation.SyncDecision;
 import io.jrbd.replicator.link.PeerLink;
 import io.jrbd.replicator.verify.ChecksumProbe;
 import io.jrbd.replicator.verify.DigestExchange;
-import io.jrbd.replicator.verify.DigestResponder;
 import io.jrbd.replicator.verify.OnlineVerify;
 import io.jrbd.replicator.verify.SessionEndedException;
-import io.jrbd.replicator.verify.VerifyOptions;
 import io.jrbd.replicator.verify.VerifyResult;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,10 +47,15 @@ import org.slf4j.LoggerFactory;
  * the peer's acknowledgements, delivered on the link's event loop) and closing the link happen
  * outside it, because the event loop itself takes the monitor for link events. Metadata
  * writes have their own lock, so the applier and housekeeping threads never need the monitor.
+ *
+ * <p>The parts that need little of this state are collaborators in this package, called from
+ * here and never taking the monitor themselves: the connect decision ({@link Handshake}), the
+ * generation changes ({@link GenerationBook}), fencing ({@link PeerFencing}), online verify
+ * ({@link VerifyControl}), the Secondary's applier ({@link ApplierControl}), the milestones of
+ * a resync this node sources ({@link SourceMilestones}) and the status sections ({@link ResourceStatus}).
  */
 public final class Resource implements PeerLink.Handler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Resource.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
     static final int RING_SIZE = 4096;
 
     public enum Role { Primary, Secondary }
@@ -71,6 +71,13 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private final int ioThreads;
     private final HandlerRunner handlers;
     private final RateThrottle throttle;
+    private final ResourceEvents events;
+    private final Handshake handshake;
+    private final GenerationBook generations;
+    private final PeerFencing fencing;
+    private final VerifyControl verification;
+    private final ApplierControl applier;
+    private final SourceMilestones milestones = new SourceMilestones();
 
     // attached state (null while down)
     private volatile BackingStore store;
@@ -83,19 +90,10 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     private volatile Role role = Role.Secondary;
     private volatile ReplicatedDevice device;
-    private volatile ApplierThread applier;
-    private SecondaryApplier applierState;
     private volatile long session = -1;
     private volatile PeerMessage.State peerState;
     private volatile String connection = "StandAlone";
-    private volatile long maxReceived = -1;
-    private long ackedReceived = -1;
     private volatile long persistedSeq = -1;
-    private volatile long resyncTargetTotal = -1;
-    private volatile long resyncTargetStartNanos;
-    private volatile String lastEvent = "";
-    /** Told of every {@link #event}: the events stream ({@code jrbdadm events}); see {@link ResourceEventListener}. */
-    private final java.util.List<ResourceEventListener> eventListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /**
      * This node crashed while Primary: writes it made just before may never have reached the
      * peer, so if it is Primary again its peer gets a full resync (the activity log will make
@@ -104,29 +102,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     private volatile boolean crashRecoveryNeeded;
     private boolean demoting;
     private boolean resyncWasRunning;
-    private volatile long clearBitmapAt = -1;
-    private volatile long clearBitmapSession = -1;
     /** The next connect volunteers this node as the SyncTarget of a split brain. */
     private volatile boolean discardMyData;
-    /** The decision of the last connect, and the line logged for it (for status). */
-    private volatile Decision lastDecision;
-    private volatile String lastDecisionLine = "";
-    /** Why the last connect was refused (split brain, unrelated data), for status; empty if it was not. */
-    private volatile String connectRefusal = "";
-    /** A bitmap-based SyncSource waits for the target's out-of-sync blocks before it starts. */
-    private long bitsSession = -1;
-    private long peerBitsBytes;
-    /** Answers the peer's digest requests (its verify, its checksum resync) from this node's disk, while up. */
-    private DigestResponder responder;
-    /** This node's digest requests to the peer of the current session. */
-    private volatile DigestExchange exchange;
-    private volatile OnlineVerify verify;
-    private volatile VerifyResult lastVerify;
-    private volatile long verifyStartNanos;
-    /** A catch-up ends with SYNC_DONE: the peer is on this node's previous generation and adopts the current one. */
-    private volatile boolean catchUpEndsWithSyncDone;
-    /** The SyncTarget has reported Inconsistent since this node's resync to it started. */
-    private boolean targetStarted;
 
     public Resource(ResourceConfig config, String nodeName, EventLoopGroup group, ByteBufAllocator alloc,
             ExportControl export, InetSocketAddress connectTo, int ioThreads) {
@@ -138,18 +115,16 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         this.export = export;
         this.connectTo = connectTo;
         this.ioThreads = ioThreads;
-        this.handlers = new HandlerRunner(config.name(), nodeName, name -> handlerProgram(this.config, name),
+        this.handlers = new HandlerRunner(config.name(), nodeName, name -> HandlerRunner.program(this.config, name),
                 config.handlers().timeout());
         this.throttle = new RateThrottle(config.resync());
-    }
-
-    private static java.util.Optional<java.nio.file.Path> handlerProgram(ResourceConfig config, String name) {
-        for (io.jrbd.replicator.config.Handlers.Handler h : io.jrbd.replicator.config.Handlers.Handler.values()) {
-            if (h.spelling().equals(name)) {
-                return config.handlers().program(h);
-            }
-        }
-        return java.util.Optional.empty();
+        this.events = new ResourceEvents(config.name());
+        this.handshake = new Handshake(config.name(), peerNode.name(), handlers);
+        this.generations = new GenerationBook(config.name(), peerNode.name(), this::persist);
+        this.fencing = new PeerFencing(config.name(), peerNode.name(), handlers, this::persist, events);
+        this.verification = new VerifyControl(config.name(), peerNode.name(), handlers, events, this::flushBitmap,
+                this::dropConnection);
+        this.applier = new ApplierControl(config.name());
     }
 
     public String name() {
@@ -181,50 +156,17 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
      */
     public synchronized java.util.List<String> adjust(ResourceConfig fresh) throws RefusedException {
         ResourceConfig old = config;
-        java.util.List<String> fixed = new java.util.ArrayList<>();
-        if (fresh.size() != old.size()) {
-            fixed.add("size");
-        }
-        if (fresh.protocol() != old.protocol()) {
-            fixed.add("protocol");
-        }
-        if (!fresh.net().equals(old.net())) {
-            fixed.add("[net] connection settings");
-        }
-        if (!fresh.nodes().equals(old.nodes())) {
-            fixed.add("[nodes]");
-        }
-        if (!fixed.isEmpty()) {
-            throw new RefusedException(String.join(", ", fixed) + " changed in " + fresh.source()
-                    + ": that needs 'jrbdadm down " + old.name() + "' and 'up' (nothing was changed)");
-        }
-        java.util.List<String> changed = new java.util.ArrayList<>();
-        if (!fresh.splitBrain().equals(old.splitBrain())) {
-            changed.add("split-brain policies");
-        }
-        if (!fresh.congestion().equals(old.congestion())) {
-            changed.add("congestion");
-            ReplicatedDevice d = device;
-            if (d != null) {
-                d.setPullAhead(fresh.congestion().pullAhead(), fresh.congestion().fill());
-            }
+        ConfigAdjustment.requireAdjustable(old, fresh);
+        java.util.List<String> changed = ConfigAdjustment.changes(old, fresh);
+        ReplicatedDevice d = device;
+        if (d != null && !fresh.congestion().equals(old.congestion())) {
+            d.setPullAhead(fresh.congestion().pullAhead(), fresh.congestion().fill());
         }
         if (!fresh.checksums().equals(old.checksums())) {
-            changed.add("checksums");
-            if (responder != null) {
-                responder.close();
-                responder = newResponder(fresh);
-            }
-        }
-        if (!fresh.disk().equals(old.disk())) {
-            changed.add("[disk] fencing/al-extents");
+            verification.checksumsChanged(fresh, store);
         }
         if (!fresh.resync().equals(old.resync())) {
-            changed.add("resync rates");
             throttle.update(fresh.resync());
-        }
-        if (!fresh.handlers().equals(old.handlers())) {
-            changed.add("handlers");
         }
         config = fresh;
         LOG.info("{}: adjusted: {}", fresh.name(), changed.isEmpty() ? "nothing changed" : String.join(", ", changed));
@@ -232,42 +174,16 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         return changed;
     }
 
-    /** Answers the peer's digest requests with the algorithms {@code c} names (verify-alg, csums-alg). */
-    private DigestResponder newResponder(ResourceConfig c) {
-        java.util.List<String> algorithms = new java.util.ArrayList<>(java.util.List.of(c.checksums().verifyAlg().spelling()));
-        c.checksums().csumsAlg().ifPresent(a -> algorithms.add(a.spelling()));
-        return new DigestResponder(c.name(), store, algorithms, 32, (request, failure) -> {
-            LOG.error("{}: reading this disk for the peer's digests failed: {}", c.name(), failure.getMessage());
-            PeerLink l = link;
-            if (l != null) {
-                l.drop("local disk failure: " + failure.getMessage());
-            }
-        });
-    }
-
     /** Attaches the disk and metadata; with {@code connect}, also starts connecting (else StandAlone: {@code attach}). */
     public synchronized void up(boolean connect) throws IOException, InterruptedException, RefusedException {
         if (store != null) {
             throw new RefusedException(config.name() + " is already up");
         }
-        boolean internal = node.internalMetadata();
-        Metadata m = internal ? Metadata.openInternal(node.disk(), config.size()) : Metadata.open(node.metaDisk(), config.size());
-        BackingStore s;
-        try {
-            m.activityLog().setCapacity(config.disk().alExtents());
-            s = internal ? BackingStore.openPrefix(node.disk(), config.size(), false)
-                    : BackingStore.open(node.disk(), config.size(), false);
-        } catch (IOException | IllegalArgumentException e) {
-            m.close();
-            if (e instanceof IllegalArgumentException) {
-                throw new RefusedException(config.name() + ": " + e.getMessage());
-            }
-            throw e;
-        }
-        store = s;
-        md = m;
+        LocalStorage.Opened opened = LocalStorage.open(config, node);
+        store = opened.store();
+        md = opened.md();
         if (config.net().journalEnabled()) {
-            log = new JournalLog(Journal.open(journalPath(), config.net().journalSize()));
+            log = LocalStorage.openJournal(config, node);
         }
         Superblock sb = md.superblock();
         if (sb.has(SuperblockFlag.BITMAP_VALID)) {
@@ -287,7 +203,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         LOG.info("{}: up as Secondary, disk {}, generation {}, applied sequence {}", config.name(), sb.diskState(),
                 Superblock.hex(sb.currentGen()), sb.appliedSeq());
-        responder = newResponder(config);
+        verification.attached(config, store);
         link = new PeerLink(config, node.name(), connectTo, group, this);
         link.start();
         if (connect) {
@@ -301,11 +217,6 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         });
         housekeeper.scheduleAtFixedRate(this::housekeeping, 1, 1, TimeUnit.SECONDS);
         event("up");
-    }
-
-    private java.nio.file.Path journalPath() {
-        java.nio.file.Path beside = node.internalMetadata() ? node.disk() : node.metaDisk();
-        return beside.resolveSibling(beside.getFileName() + ".journal");
     }
 
     /** Disconnects, stops exporting, and detaches everything, making it durable first. */
@@ -347,14 +258,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         stopApplier();
         retireSourceDevice();
-        OnlineVerify v = verify;
-        if (v != null) {
-            v.cancel("the resource is going down");
-        }
-        if (responder != null) {
-            responder.close();
-            responder = null;
-        }
+        verification.detached();
         try {
             md.flushBitmap();
             persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), persistedSeq)).with(SuperblockFlag.BITMAP_VALID));
@@ -390,7 +294,27 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     // ------------------------------------------------------------------ roles
 
-    public synchronized void primary(boolean force) throws RefusedException, IOException {
+    /**
+     * Promotes. With fencing on and the peer not connected (nor known to be outdated), the
+     * {@code fence-peer} handler must succeed first, as in DRBD: a node cut off from its peer
+     * must not become Primary while the peer may still be one. {@code --force} skips that. The
+     * handler runs before the monitor is taken, so link events are not held up by it.
+     */
+    public void primary(boolean force) throws RefusedException, IOException {
+        boolean fenceFirst;
+        synchronized (this) {
+            requireUp();
+            fenceFirst = !force && role == Role.Secondary && session < 0
+                    && config.disk().fencing() != io.jrbd.replicator.config.DiskOptions.Fencing.DONT_CARE
+                    && !md.superblock().has(SuperblockFlag.PEER_OUTDATED);
+        }
+        if (fenceFirst) {
+            fencing.fenceBeforePromotion();
+        }
+        promote(force);
+    }
+
+    private synchronized void promote(boolean force) throws RefusedException, IOException {
         requireUp();
         if (role == Role.Primary) {
             return;
@@ -411,14 +335,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         boolean sourceRunning = device != null;
         stopApplier(); // applies whatever the old Primary sent before it stepped down
         long seq = sourceRunning ? device.lastSeq()
-                : Math.max(sb.appliedSeq(), applierState == null ? -1 : applierState.appliedSeq());
+                : Math.max(sb.appliedSeq(), applier.appliedSeq());
         if (force) {
-            // DRBD 8.4 makes the new generation at once when forced, so that a just-created or
-            // Inconsistent node becomes a source on the next connect instead of staying "just created".
-            Generations before = Generations.of(sb);
-            Generations after = GenerationTransitions.onPromoteForce(before, RANDOM::nextLong);
-            sb = after.applyTo(sb);
-            LOG.info("{}: forced promotion: new data generation {} (was {})", config.name(), after, before);
+            sb = generations.promotedByForce(sb);
         }
         if (log.lastSeq() != seq) {
             log.release(Long.MAX_VALUE); // the journal restarts at this node's next sequence number
@@ -436,7 +355,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         role = Role.Primary;
         if (session >= 0 && peer != null && !sourceRunning) {
-            if (force && !peerView(peer).consistent()) {
+            if (force && !handshake.peerView(peer).consistent()) {
                 startShipping(session, peer, ReplicatedDevice.RESYNC_FULL, "forced promotion over "
                         + peerNode.name() + "'s " + peer.disk() + " disk");
             } else {
@@ -521,14 +440,6 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
     }
 
-    private static long newGeneration() {
-        long g;
-        do {
-            g = RANDOM.nextLong();
-        } while (g == 0);
-        return g;
-    }
-
     // ------------------------------------------------------------------ connection commands
 
     public synchronized void connect() throws RefusedException {
@@ -593,11 +504,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         md.bitmap().setRange(0, config.size());
         persist(sb -> sb.withDiskState(DiskState.INCONSISTENT).without(SuperblockFlag.CONSISTENT)
                 .with(SuperblockFlag.FULL_SYNC_NEEDED));
-        try {
-            md.flushBitmap();
-        } catch (IOException e) {
-            LOG.error("{}: writing the bitmap: {}", config.name(), e.getMessage());
-        }
+        flushBitmap();
         LOG.warn("{}: {}: this node's data is invalid; a full sync from {} follows", config.name(), why, peerNode.name());
         event("invalidated");
         if (session >= 0) {
@@ -656,23 +563,11 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             if (sb.currentGen() != 0 || p.currentGeneration() != 0) {
                 throw new RefusedException("--clear-bitmap skips the initial sync of freshly created metadata only; "
                         + "this node's generation is " + Generations.of(sb) + ", the peer's "
-                        + peerGenerations(p));
+                        + Handshake.peerGenerations(p));
             }
-        }
-        Generations before = Generations.of(sb);
-        Generations after = GenerationTransitions.onFirstWriteWithoutPeer(before, RANDOM::nextLong);
-        if (clearBitmap) {
-            after = Generations.of(after.current(), 0, before.history());
             md.bitmap().clearRange(0, config.size());
-            sb = after.applyTo(sb).withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
-                    .without(SuperblockFlag.FULL_SYNC_NEEDED);
-        } else {
-            sb = after.applyTo(sb);
         }
-        final Superblock next = sb;
-        persist(x -> next);
-        LOG.info("{}: new current generation {} (was {}){}", config.name(), after, before,
-                clearBitmap ? "; bitmap cleared, the peer adopts it without a sync" : "");
+        generations.newCurrent(sb, clearBitmap);
         event("new-current-uuid");
         if (clearBitmap) {
             // An empty bitmap resync: SYNC_START carries the generation and SYNC_DONE ends it at once.
@@ -715,21 +610,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                 throw new RefusedException("a resync is running (" + connection + "); verify after it (jrbdadm wait-sync "
                         + config.name() + ")");
             }
-            OnlineVerify running = verify;
-            if (running != null && running.running()) {
-                throw new RefusedException("a verify is already running (" + running.doneBytes() + " of "
-                        + running.totalBytes() + " bytes compared)");
-            }
             long s = session;
-            v = new OnlineVerify(config.name(), store, md.bitmap(), exchange, m -> link.send(s, m),
-                    () -> awaitWritesSettled(s), throttle, VerifyOptions.of(config.checksums().verifyAlg().spelling()),
-                    this::verifyFinished);
-            verify = v;
-            verifyStartNanos = System.nanoTime();
-            v.start();
-            LOG.info("{}: online verify against {} started ({})", config.name(), peerNode.name(),
-                    config.checksums().verifyAlg().spelling());
-            event("verify-started");
+            v = verification.start(config, store, md.bitmap(), m -> link.send(s, m), () -> awaitWritesSettled(s), throttle);
         }
         if (waitMillis > 0) {
             v.awaitFinished(waitMillis, TimeUnit.MILLISECONDS);
@@ -750,35 +632,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             }
             return;
         }
-        long target = maxReceived;
-        SecondaryApplier a = applierState;
-        while (a != null && applier != null && a.appliedSeq() < target) {
+        long target = applier.receivedSeq();
+        while (applier.applying(target)) {
             if (session != s) {
                 throw new SessionEndedException("the connection to " + peerNode.name() + " was lost");
             }
             Thread.sleep(2);
         }
         Thread.sleep(50); // what the Primary had sent but this node not yet received
-    }
-
-    private void verifyFinished(VerifyResult r) {
-        lastVerify = r;
-        for (String line : r.logLines(20)) {
-            LOG.warn("{}: {}", config.name(), line);
-        }
-        LOG.info("{}: online verify {}", config.name(), r.summary());
-        Metadata m = md;
-        try {
-            if (m != null) {
-                m.flushBitmap();
-            }
-        } catch (IOException e) {
-            LOG.error("{}: writing the bitmap: {}", config.name(), e.getMessage());
-        }
-        if (r.differingBytes() > 0) {
-            handlers.run("out-of-sync", peerNode.name());
-        }
-        event("verify-finished");
     }
 
     public synchronized void resumeSync() throws RefusedException {
@@ -798,7 +659,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         // A Secondary tells a (re)connecting Primary exactly what its disk holds: first apply
         // what the old session still has queued, or the Primary would resend from too early
         // and briefly roll blocks back (or, if cut off again, leave them so).
-        if (role == Role.Secondary && applier != null) {
+        if (role == Role.Secondary && applier.running()) {
             stopApplier();
         }
         return stateNow();
@@ -829,18 +690,6 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                 discardMyData);
     }
 
-    /** The peer as the connect decision sees it, from its STATE. */
-    private NodeView peerView(PeerMessage.State p) {
-        return new NodeView(peerNode.name(), peerGenerations(p), DiskState.valueOf(p.disk().name().equals("UpToDate")
-                ? "UP_TO_DATE" : p.disk().name().toUpperCase(java.util.Locale.ROOT)), p.role() == PeerRole.Primary,
-                (p.flags() & PeerMessage.State.FLAG_CRASHED_PRIMARY) != 0,
-                (p.flags() & PeerMessage.State.FLAG_DISCARD_MY_DATA) != 0);
-    }
-
-    private static Generations peerGenerations(PeerMessage.State p) {
-        return Generations.of(p.currentGeneration(), p.bitmapGeneration(), p.history());
-    }
-
     @Override
     public synchronized void connected(long s, PeerMessage.State peer) {
         if (peer.size() != config.size()) {
@@ -849,35 +698,27 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         session = s;
         peerState = peer;
-        maxReceived = -1;
-        ackedReceived = -1;
-        bitsSession = -1;
-        exchange = new DigestExchange(m -> link.send(s, m));
+        applier.sessionStarted();
+        milestones.sessionStarted();
+        verification.sessionStarted(m -> link.send(s, m));
         NodeView me = selfView();
-        NodeView them = peerView(peer);
-        Decision d = GenerationRules.decide(me, them);
-        if (d.outcome().isSplitBrain()) {
-            d = resolveSplitBrain(me, them, d);
-        }
-        lastDecision = d;
-        lastDecisionLine = GenerationRules.logLine(config.name(), me, them, d);
-        connectRefusal = "";
-        if (d.outcome().connects() && d.outcome() != SyncDecision.UNRELATED) {
-            LOG.info(lastDecisionLine);
-        }
-        Generations repaired = GenerationRules.repair(d, me.generations());
-        if (!repaired.equals(me.generations())) {
-            LOG.info("{}: generations repaired by {}: {} -> {}", config.name(), d.rule(), me.generations(), repaired);
-            persist(repaired::applyTo);
-        }
-        if (!d.outcome().connects() || d.outcome() == SyncDecision.UNRELATED) {
-            refuseConnection(d);
+        Decision d = handshake.decide(me, peer, md, config.splitBrain());
+        generations.repair(d, me.generations());
+        if (!Handshake.connects(d)) {
+            // Split brain, unrelated data, or a Primary that would be overwritten: StandAlone, nothing touched.
+            handshake.refuse(d);
+            link.disable();
+            connection = "StandAlone";
+            event(d.outcome().isSplitBrain() ? "split-brain" : "refused");
             return;
         }
         discardMyData = false;
         connection = "Connected";
         SyncDecision outcome = d.outcome();
         if (outcome.isTarget()) {
+            // SyncTarget from the decision on (DRBD's WFBitMapT/WFSyncUUID come first there), so
+            // nothing reads "Connected" in the moment before the source's SYNC_START arrives.
+            connection = "SyncTarget";
             if (device != null) { // an idle source device of an earlier session
                 retireSourceDevice();
             }
@@ -890,8 +731,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             if (outcome.isFullSync()) {
                 startShipping(s, peer, ReplicatedDevice.RESYNC_FULL, "full sync: " + d.why());
             } else {
-                bitsSession = s; // starts when the target's out-of-sync blocks are in
-                peerBitsBytes = 0;
+                connection = "SyncSource"; // waiting for the target's out-of-sync blocks, then shipping
+                milestones.awaitPeerBits(s);
             }
         } else if (role == Role.Primary) {
             attachPeer(s, peer);
@@ -899,42 +740,6 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             startApplier(s);
         }
         event("connected");
-    }
-
-    /** Split brain, unrelated data, or a Primary that would be overwritten: StandAlone, nothing touched. */
-    private void refuseConnection(Decision d) {
-        String what = switch (d.outcome()) {
-            case UNRELATED -> "Unrelated data, aborting! The two nodes' data have no generation in common";
-            case SPLIT_BRAIN, SPLIT_BRAIN_UNRECOVERABLE -> "SPLIT BRAIN detected, dropping the connection! Both nodes "
-                    + "changed the data independently; nothing was overwritten. Choose the victim and run "
-                    + "'jrbdadm connect --discard-my-data " + config.name() + "' on it";
-            default -> "connection refused";
-        };
-        connectRefusal = what + " (" + d + ")";
-        LOG.error("{}: {}", config.name(), what);
-        LOG.error(lastDecisionLine);
-        if (d.outcome().isSplitBrain()) {
-            handlers.run("split-brain", peerNode.name());
-        }
-        link.disable();
-        connection = "StandAlone";
-        event(d.outcome().isSplitBrain() ? "split-brain" : "refused");
-    }
-
-    /** The after-split-brain policies; returns the decision with the victim discarding, or {@code d} unchanged. */
-    private Decision resolveSplitBrain(NodeView me, NodeView them, Decision d) {
-        SplitBrainResolver.Victim victim = SplitBrainResolver.choose(config.splitBrain(),
-                new SplitBrainResolver.Side(me, md.bitmap().dirtyBytes(), md.superblock().has(SuperblockFlag.PRIMARY_AT_SPLIT)),
-                new SplitBrainResolver.Side(them, peerState.outOfSyncBytes(),
-                        (peerState.flags() & PeerMessage.State.FLAG_PRIMARY_AT_SPLIT) != 0));
-        if (victim == null) {
-            return d;
-        }
-        boolean meVictim = victim.node().equals(me.name());
-        Decision resolved = GenerationRules.decide(me.withDiscardMyData(meVictim), them.withDiscardMyData(!meVictim));
-        LOG.warn("{}: split brain detected and resolved automatically by {}: {} discards its changes ({})", config.name(),
-                victim.policy(), victim.node(), victim.why());
-        return resolved;
     }
 
     /** Sends this node's out-of-sync blocks as OUT_OF_SYNC runs, the last message marked. */
@@ -978,57 +783,19 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         persist(sb -> sb.withAppliedSeq(Math.max(sb.appliedSeq(), seq)));
     }
 
-    /**
-     * The Primary ships to a peer with the same data generation: from the journal if it holds
-     * everything the peer missed, else the blocks the bitmap marks (or everything, when forced
-     * over an Inconsistent peer).
-     */
+    /** The Primary ships to a peer with the same data generation: see {@link ShippingPlan}. */
     private void attachPeer(long s, PeerMessage.State peer) {
         long last = device.lastSeq();
-        long from;
-        String why;
-        boolean peerConsistent = peer.disk() == io.jrbd.protocol.peer.DiskState.UpToDate
-                || peer.disk() == io.jrbd.protocol.peer.DiskState.Consistent
-                || peer.disk() == io.jrbd.protocol.peer.DiskState.Outdated;
-        Decision d = GenerationRules.decide(selfView(), peerView(peer));
-        if (d.outcome().isFullSync()) {
-            from = ReplicatedDevice.RESYNC_FULL;
-            why = d.why();
-        } else if (!peerConsistent && d.outcome() == SyncDecision.BITMAP_SOURCE) {
-            from = ReplicatedDevice.RESYNC_BITMAP; // an interrupted resync resumes where it stopped
-            why = d.why() + "; the peer's disk is " + peer.disk() + " (a resync was interrupted), "
-                    + md.bitmap().dirtyBytes() + " bytes are still out of sync";
-        } else if (!peerConsistent) {
-            from = ReplicatedDevice.RESYNC_FULL;
-            why = "the peer's disk is " + peer.disk();
-        } else if (peer.appliedSeq() > last) {
-            from = ReplicatedDevice.RESYNC_BITMAP;
-            why = "the peer claims sequence " + peer.appliedSeq() + ", beyond this node's " + last
-                    + "; resyncing the " + md.bitmap().dirtyBytes() + " bytes marked out of sync";
-        } else if (peer.appliedSeq() == last && md.bitmap().dirtyBytes() > 0) {
-            from = ReplicatedDevice.RESYNC_BITMAP;
-            why = "the peer has every write, but " + md.bitmap().dirtyBytes()
-                    + " bytes are marked out of sync (e.g. by verify)";
-        } else if (peer.appliedSeq() == last) {
-            from = last + 1;
-            why = "the peer is up to date";
-        } else if (peer.appliedSeq() + 1 >= log.firstSeq() && log.lastSeq() >= last) {
-            from = peer.appliedSeq() + 1;
-            why = "the journal holds sequence " + from + ".." + last;
-        } else {
-            from = ReplicatedDevice.RESYNC_BITMAP;
-            why = "the journal no longer holds sequence " + (peer.appliedSeq() + 1) + " (it holds "
-                    + (log.lastSeq() < 0 ? "nothing" : log.firstSeq() + ".." + log.lastSeq()) + "); "
-                    + md.bitmap().dirtyBytes() + " bytes are marked out of sync";
-        }
+        Decision d = GenerationRules.decide(selfView(), handshake.peerView(peer));
+        ShippingPlan plan = ShippingPlan.choose(d, peer, last, log, md.bitmap());
         // After a catch-up across a generation change, SYNC_DONE tells the peer to adopt this node's.
-        catchUpEndsWithSyncDone = peer.currentGeneration() != md.superblock().currentGen();
-        startShipping(s, peer, from, why);
+        milestones.catchUpEndsWithSyncDone(peer.currentGeneration() != md.superblock().currentGen());
+        startShipping(s, peer, plan.from(), plan.why());
     }
 
     private void startShipping(long s, PeerMessage.State peer, long from, String why) {
-        targetStarted = false;
-        DigestExchange x = exchange;
+        milestones.shippingStarted();
+        DigestExchange x = verification.exchange();
         device.setResyncFilter(config.checksums().csumsAlg().isPresent() && x != null
                 ? new ChecksumProbe(store, x, config.checksums().csumsAlg().get().spelling(), 4096)::differingRuns : null);
         if (from == ReplicatedDevice.RESYNC_BITMAP) {
@@ -1046,12 +813,12 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     /** The target's out-of-sync blocks are all in: a bitmap-based source starts (catch-up if it can). */
     private synchronized void peerBitsReceived(long s) {
-        if (s != session || s != bitsSession || device == null) {
+        if (s != session || device == null || !milestones.takePeerBits(s)) {
             return;
         }
-        bitsSession = -1;
+        long peerBitsBytes = milestones.peerBitsBytes();
         PeerMessage.State peer = peerState;
-        Decision d = lastDecision;
+        Decision d = handshake.lastDecision();
         boolean journalMayDo = d != null && d.outcome() == SyncDecision.BITMAP_SOURCE && peerBitsBytes == 0
                 && !crashRecoveryNeeded && role == Role.Primary;
         if (journalMayDo) {
@@ -1085,8 +852,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             }
             // Caught up and durable on the peer: what the bitmap recorded meanwhile is there.
             // (On the link's thread, like a disconnect, so no later dirty mark is wiped.)
-            if (clearBitmapSession == s && clearBitmapAt >= 0 && a.seq() >= clearBitmapAt) {
-                clearBitmapAt = -1;
+            if (milestones.durable(s, a.seq())) {
                 Metadata m = md;
                 if (m != null) {
                     m.bitmap().clearRange(0, config.size());
@@ -1102,39 +868,24 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             for (int i = 0; i < o.runCount() && m != null; i++) {
                 m.bitmap().setRange(o.offset(i), o.length(i));
             }
-            if (s == bitsSession) {
-                peerBitsBytes += o.totalBytes();
-                if (o.last()) {
-                    peerBitsReceived(s);
-                }
+            if (milestones.peerBits(s, o)) {
+                peerBitsReceived(s);
             }
         } else if (message instanceof PeerMessage.InvalidateRequest r) {
             onInvalidateRequest(r.reason());
         } else if (message instanceof PeerMessage.DigestRequest r) {
-            DigestResponder resp = responder;
             try {
-                if (resp == null || !resp.submit(r, reply -> link.send(s, reply))) {
+                if (!verification.answer(r, reply -> link.send(s, reply))) {
                     link.drop("protocol error: more digest requests at once than this node queues");
                 }
             } catch (IllegalArgumentException e) {
                 link.drop(e.getMessage());
             }
         } else if (message instanceof PeerMessage.DigestReply r) {
-            DigestExchange x = exchange;
-            if (x != null) {
-                x.onReply(r);
-            }
-        } else {
-            ApplierThread a = applier;
-            if (a == null || role == Role.Primary) {
-                ReferenceCountUtil.release(message);
-                link.drop("protocol error: the peer sent " + message.type() + " to a node that is not its Secondary");
-                return;
-            }
-            if (message instanceof PeerMessage.Data data) {
-                maxReceived = Math.max(maxReceived, data.seq());
-            }
-            a.enqueue(message);
+            verification.onReply(r);
+        } else if (role == Role.Primary || !applier.offer(message)) {
+            ReferenceCountUtil.release(message);
+            link.drop("protocol error: the peer sent " + message.type() + " to a node that is not its Secondary");
         }
     }
 
@@ -1145,12 +896,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             LOG.info("{}: peer {} is now {} with disk {}", config.name(), peerNode.name(), st.role(), st.disk());
             event("peer:" + st.role() + "/" + st.disk());
         }
-        if (device != null && connection.equals("SyncSource") && st.disk() == io.jrbd.protocol.peer.DiskState.Inconsistent) {
-            targetStarted = true; // its SYNC_START arrived: the next UpToDate is the end of this resync
-        }
-        if (device != null && connection.equals("SyncSource") && targetStarted
-                && st.disk() == io.jrbd.protocol.peer.DiskState.UpToDate) {
-            targetStarted = false;
+        if (device != null && connection.equals("SyncSource") && milestones.targetReported(st.disk())) {
             connection = "Connected";
             md.bitmap().clearRange(0, config.size());
             sourceFinished();
@@ -1178,10 +924,11 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
     @Override
     public void readComplete(long s) {
         // Protocol B: the primary waits for "received"; acknowledge once per burst of reads.
-        long received = maxReceived;
-        if (s == session && received > ackedReceived) {
-            ackedReceived = received;
-            link.send(s, new PeerMessage.RecvAck(received));
+        if (s == session) {
+            long received = applier.takeUnacknowledged();
+            if (received >= 0) {
+                link.send(s, new PeerMessage.RecvAck(received));
+            }
         }
     }
 
@@ -1192,16 +939,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
         session = -1;
         peerState = null;
-        bitsSession = -1;
-        targetStarted = false;
-        DigestExchange x = exchange;
-        if (x != null) {
-            x.failAll("the connection to " + peerNode.name() + " was lost: " + reason);
-        }
-        OnlineVerify v = verify;
-        if (v != null) {
-            v.cancel("the connection to " + peerNode.name() + " was lost");
-        }
+        milestones.sessionEnded();
+        verification.sessionEnded(reason);
         if (device != null) {
             device.detach(s);
         }
@@ -1211,7 +950,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             persist(sb -> sb.with(SuperblockFlag.PRIMARY_AT_SPLIT));
             LOG.warn("{}: peer {} lost ({}); serving without it, changes are tracked in the bitmap", config.name(),
                     peerNode.name(), reason);
-            fencePeer();
+            Decision last = handshake.lastDecision();
+            if (last != null && last.outcome() == SyncDecision.REFUSED_PRIMARY_WOULD_BECOME_TARGET) {
+                // Refused because this node's data is the older one: it must not fence the node that has the newer.
+                LOG.warn("{}: not fencing {}: the last connect found this node's data older than the peer's", config.name(),
+                        peerNode.name());
+            } else {
+                fencing.peerLost(config.disk().fencing(), device);
+            }
         } else if (device != null && housekeeper != null) {
             housekeeper.execute(() -> {
                 synchronized (Resource.this) {
@@ -1226,75 +972,16 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     // ------------------------------------------------------------------ fencing
 
-    /**
-     * The Primary lost its peer and fencing is on: the {@code fence-peer} handler must make sure
-     * the peer cannot be promoted (outdate it over another path, or have the cluster manager keep
-     * it from promotion, or shoot it). With {@code resource-and-stonith}, application I/O is
-     * suspended until the handler succeeds, so no write completes that the peer might not have
-     * while it could be promoted. Handler exit codes as DRBD's: 3 the peer is Inconsistent, 4 it
-     * was outdated, 7 it was fenced (STONITH) are success; 5 (unreachable) counts only without
-     * the freeze; anything else leaves I/O suspended until {@code jrbdadm resume-io}.
-     */
-    private void fencePeer() {
-        io.jrbd.replicator.config.DiskOptions.Fencing fencing = config.disk().fencing();
-        if (fencing == io.jrbd.replicator.config.DiskOptions.Fencing.DONT_CARE) {
-            return;
-        }
-        boolean freeze = fencing == io.jrbd.replicator.config.DiskOptions.Fencing.RESOURCE_AND_STONITH;
-        ReplicatedDevice d = device;
-        if (freeze && d != null) {
-            d.suspendIo();
-            LOG.warn("{}: fencing {}: application I/O suspended until the fence-peer handler succeeds", config.name(),
-                    fencing.spelling());
-            event("io-suspended");
-        }
-        Thread t = new Thread(() -> {
-            int code = handlers.runAndWait("fence-peer", peerNode.name());
-            boolean fenced = code == 3 || code == 4 || code == 7 || (!freeze && code == 5);
-            if (fenced) {
-                persist(sb -> sb.with(SuperblockFlag.PEER_OUTDATED));
-                LOG.warn("{}: fence-peer: {} is fenced (exit {})", config.name(), peerNode.name(), code);
-                if (d != null && d.ioSuspended()) {
-                    d.resumeIo();
-                    LOG.warn("{}: application I/O resumed", config.name());
-                }
-                event("peer-fenced");
-            } else {
-                LOG.error("{}: fence-peer {} (exit {}): {} may still be promoted{}", config.name(),
-                        code < 0 ? "did not run or did not finish" : "failed", code, peerNode.name(),
-                        freeze ? "; application I/O stays suspended until 'jrbdadm resume-io " + config.name() + "'" : "");
-                event("fence-peer-failed");
-            }
-        }, "jrbd-fence-peer-" + config.name());
-        t.setDaemon(true);
-        t.start();
-    }
-
     /** Resumes application I/O suspended by fencing (after the administrator made sure the peer is not Primary). */
     public synchronized void resumeIo() throws RefusedException {
         requireUp();
-        ReplicatedDevice d = device;
-        if (d == null || !d.ioSuspended()) {
-            throw new RefusedException("application I/O is not suspended");
-        }
-        d.resumeIo();
-        LOG.warn("{}: application I/O resumed by the administrator", config.name());
-        event("io-resumed");
+        fencing.resumeIo(device);
     }
 
     /** Marks this node's data Outdated (what a peer's fence-peer handler asks for): it will not be promoted without --force. */
     public synchronized void outdate() throws RefusedException {
         requireUp();
-        if (role == Role.Primary) {
-            throw new RefusedException("this node is Primary; only a Secondary's data can be outdated");
-        }
-        DiskState disk = md.superblock().diskState();
-        if (disk == DiskState.INCONSISTENT) {
-            throw new RefusedException("the disk is Inconsistent, which is already worse than Outdated");
-        }
-        persist(sb -> sb.withDiskState(DiskState.OUTDATED));
-        LOG.warn("{}: data marked Outdated (jrbdadm outdate)", config.name());
-        event("outdated");
+        fencing.outdate(role == Role.Primary, md.superblock().diskState());
         sendState();
     }
 
@@ -1302,16 +989,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
     /** The highest sequence number written to this Secondary's disk (maybe not yet durable). */
     private long appliedHere(Superblock sb) {
-        return Math.max(Math.max(sb.appliedSeq(), persistedSeq), applierState == null ? -1 : applierState.appliedSeq());
+        return Math.max(Math.max(sb.appliedSeq(), persistedSeq), applier.appliedSeq());
     }
 
     private void startApplier(long s) {
         stopApplier();
         Superblock sb = md.superblock();
         long seq = appliedHere(sb);
-        SecondaryApplier state = new SecondaryApplier(new StoreDisk(store), new TargetListener(s), System::nanoTime, seq, true);
-        applierState = state;
-        applier = new ApplierThread("jrbd-applier-" + config.name(), state, new ApplierThread.Sink() {
+        applier.start(store, seq, new TargetListener(s), new ApplierThread.Sink() {
             @Override
             public void paused(boolean reading) {
                 link.setReading(s, reading);
@@ -1324,21 +1009,21 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
                 link.drop("local disk failure: " + why);
             }
         });
-        applier.start();
     }
 
     private void stopApplier() {
-        ApplierThread a = applier;
-        applier = null;
-        if (a != null) {
-            a.finish();
-            applierState.close();
-            long synced = applierState.syncedSeq();
-            Metadata m = md;
-            if (synced > persistedSeq && m != null && m.superblock().diskState() == DiskState.UP_TO_DATE) {
-                persistedSeq = synced;
-                persist(sb -> sb.withAppliedSeq(synced));
-            }
+        long synced = applier.stop();
+        if (synced >= 0) {
+            recordSynced(synced);
+        }
+    }
+
+    /** The applier's writes up to {@code synced} are durable on this disk: the superblock says so, while UpToDate. */
+    private void recordSynced(long synced) {
+        Metadata m = md;
+        if (synced > persistedSeq && m != null && m.superblock().diskState() == DiskState.UP_TO_DATE) {
+            persistedSeq = synced;
+            persist(sb -> sb.withAppliedSeq(synced));
         }
     }
 
@@ -1364,17 +1049,10 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         public void syncStarted(long totalBytes, boolean full, long syncGeneration) {
             LOG.warn("{}: {} resync from {} starting ({} bytes): this disk is Inconsistent until it ends", config.name(),
                     full ? "full" : "bitmap-based", peerNode.name(), totalBytes);
-            resyncTargetTotal = totalBytes;
-            resyncTargetStartNanos = System.nanoTime();
+            applier.resyncStarted(totalBytes);
             connection = "SyncTarget";
             handlers.run("before-resync-target", peerNode.name());
-            persist(sb -> {
-                Superblock next = sb.withDiskState(DiskState.INCONSISTENT).without(SuperblockFlag.CONSISTENT);
-                if (syncGeneration != 0) {
-                    next = GenerationTransitions.onSyncGenerationReceived(Generations.of(sb), syncGeneration).applyTo(next);
-                }
-                return full ? next.with(SuperblockFlag.FULL_SYNC_NEEDED) : next;
-            });
+            generations.targetStarting(full, syncGeneration);
             event("resync-started");
             sendState();
         }
@@ -1383,50 +1061,27 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         public void syncCompleted(long seq) {
             PeerMessage.State p = peerState;
             persistedSeq = seq;
-            Generations[] adopted = new Generations[1];
-            persist(sb -> {
-                Generations g = p == null ? Generations.of(sb) : adoptedFrom(peerGenerations(p));
-                adopted[0] = g;
-                return g.applyTo(sb).withDiskState(DiskState.UP_TO_DATE).with(SuperblockFlag.CONSISTENT)
-                        .without(SuperblockFlag.FULL_SYNC_NEEDED).without(SuperblockFlag.CRASHED_PRIMARY)
-                        .without(SuperblockFlag.PRIMARY_AT_SPLIT).withAppliedSeq(seq);
-            });
+            Generations adopted = generations.targetFinished(p, seq);
             Metadata m = md;
             if (m != null) {
                 m.bitmap().clearRange(0, config.size()); // this node's own changes went to the source and came back
             }
-            resyncTargetTotal = -1;
+            applier.resyncEnded();
             crashRecoveryNeeded = false;
             connection = "Connected";
             LOG.info("{}: resync from {} finished: disk UpToDate at sequence {}, generations {}", config.name(),
-                    peerNode.name(), seq, adopted[0]);
+                    peerNode.name(), seq, adopted);
             handlers.run("after-resync-target", peerNode.name());
             event("resync-finished");
             sendState();
         }
     }
 
-    /**
-     * What a SyncTarget stores when its resync (or catch-up) ends: the source's generations as
-     * the source will store them when it learns of the end ({@link #sourceFinished}).
-     */
-    private static Generations adoptedFrom(Generations source) {
-        return source.bitmap() == 0 ? source : GenerationTransitions.onResyncEndAsSource(source);
-    }
-
     /** This node's resync or catch-up of the peer is complete and durable there. */
     private void sourceFinished() {
         boolean secondary = role == Role.Secondary;
-        if (md.superblock().has(SuperblockFlag.PEER_OUTDATED)) {
-            handlers.run("unfence-peer", peerNode.name()); // the peer holds everything again: undo what fence-peer did
-        }
-        persist(sb -> {
-            Generations g = Generations.of(sb);
-            Superblock next = (g.bitmap() == 0 ? g : GenerationTransitions.onResyncEndAsSource(g)).applyTo(sb)
-                    .without(SuperblockFlag.PRIMARY_AT_SPLIT).without(SuperblockFlag.FULL_SYNC_NEEDED)
-                    .without(SuperblockFlag.PEER_OUTDATED);
-            return secondary ? next.without(SuperblockFlag.CRASHED_PRIMARY) : next;
-        });
+        fencing.peerCaughtUp(md.superblock().has(SuperblockFlag.PEER_OUTDATED));
+        generations.sourceFinished(secondary);
         crashRecoveryNeeded = false;
         ReplicatedDevice d = device;
         if (d != null) {
@@ -1450,13 +1105,9 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             return;
         }
         try {
-            SecondaryApplier a = applierState;
-            if (role == Role.Secondary && a != null && applier != null) {
-                long synced = a.syncedSeq();
-                if (synced > persistedSeq && md.superblock().diskState() == DiskState.UP_TO_DATE) {
-                    persistedSeq = synced;
-                    persist(sb -> sb.withAppliedSeq(synced));
-                }
+            long synced = applier.syncedSeq();
+            if (role == Role.Secondary && synced >= 0) {
+                recordSynced(synced);
             }
             md.flushBitmap();
             ReplicatedDevice d = device;
@@ -1477,11 +1128,8 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
     }
 
-    private interface Change {
-        Superblock apply(Superblock sb);
-    }
-
-    private void persist(Change change) {
+    /** See {@link SuperblockWriter}: under {@link #mdLock}, never the monitor. */
+    private void persist(UnaryOperator<Superblock> change) {
         synchronized (mdLock) {
             Metadata m = md;
             if (m == null) {
@@ -1501,28 +1149,40 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         }
     }
 
+    /** Writes the bitmap's changes to disk, if up; a failure is logged, not thrown. */
+    private void flushBitmap() {
+        Metadata m = md;
+        try {
+            if (m != null) {
+                m.flushBitmap();
+            }
+        } catch (IOException e) {
+            LOG.error("{}: writing the bitmap: {}", config.name(), e.getMessage());
+        }
+    }
+
+    private void dropConnection(String why) {
+        PeerLink l = link;
+        if (l != null) {
+            l.drop(why);
+        }
+    }
+
     /**
      * Records what happened (status' {@code lastEvent}) and tells the listeners that the state may
      * have changed. Call it after every change that {@code status()} shows; it never blocks.
      */
     private void event(String what) {
-        lastEvent = what;
-        for (ResourceEventListener l : eventListeners) {
-            try {
-                l.onEvent(config.name(), what);
-            } catch (RuntimeException e) {
-                LOG.error("{}: an events listener failed on '{}'", config.name(), what, e);
-            }
-        }
+        events.happened(what);
     }
 
     /** From now on {@code listener} hears of every state change; it must never block (see {@link ResourceEventListener}). */
     public void addEventListener(ResourceEventListener listener) {
-        eventListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+        events.add(listener);
     }
 
     public void removeEventListener(ResourceEventListener listener) {
-        eventListeners.remove(listener);
+        events.remove(listener);
     }
 
     /** What the pipeline tells us about resyncs it runs. */
@@ -1535,9 +1195,7 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
         @Override
         public void caughtUp(long s, long seq) {
-            clearBitmapAt = seq;
-            clearBitmapSession = s;
-            if (catchUpEndsWithSyncDone) {
+            if (milestones.caughtUp(s, seq)) {
                 link.syncDone(s, seq); // on the peer-sender thread, in order after the caught-up records
                 link.endOfBatch(s);
             }
@@ -1554,25 +1212,14 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
 
         @Override
         public void firstUnreplicatedWrite() {
-            Generations[] made = new Generations[2];
-            persist(sb -> {
-                made[0] = Generations.of(sb);
-                made[1] = GenerationTransitions.onFirstWriteWithoutPeer(made[0], RANDOM::nextLong);
-                return made[1].applyTo(sb);
-            });
-            LOG.info("{}: first write without {}: new data generation {} (was {})", config.name(), peerNode.name(),
-                    made[1], made[0]);
+            generations.firstWriteWithoutPeer();
         }
 
         @Override
         public long resyncStarting(long s, long totalBytes, boolean full) {
-            Generations[] g = new Generations[1];
-            persist(sb -> {
-                g[0] = GenerationTransitions.onResyncStart(Generations.of(sb), RANDOM::nextLong);
-                return g[0].applyTo(sb);
-            });
+            long syncGeneration = generations.resyncStarting();
             sendState(); // before SYNC_START: the target adopts these generations when it ends
-            return g[0] == null ? 0 : g[0].bitmap();
+            return syncGeneration;
         }
 
         @Override
@@ -1602,54 +1249,16 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
         m.put("connection", connection.equals("SyncSource") && throttle.paused() ? "PausedSyncS" : connection);
         m.put("generation", Superblock.hex(sb.currentGen()));
         m.put("generations", Generations.of(sb).toString());
-        Map<String, Object> peer = new LinkedHashMap<>();
-        peer.put("node", peerNode.name());
-        PeerMessage.State p = peerState;
-        peer.put("role", p == null ? "Unknown" : p.role().name());
-        peer.put("disk", p == null ? "DUnknown" : p.disk().name());
-        if (p != null) {
-            peer.put("generation", Superblock.hex(p.currentGeneration()));
-            peer.put("generations", peerGenerations(p).toString());
-            peer.put("appliedSeq", p.appliedSeq());
-            peer.put("outOfSyncBytes", p.outOfSyncBytes());
-        }
-        if (link != null && !link.lastFailure().isEmpty() && p == null) {
-            peer.put("lastError", link.lastFailure());
-        }
-        m.put("peer", peer);
-        Decision d = lastDecision;
-        if (d != null) {
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("outcome", d.outcome().name());
-            c.put("rule", d.ruleNumber());
-            c.put("ruleName", d.rule().toString());
-            c.put("why", d.why());
-            m.put("lastConnect", c);
-        }
-        if (!connectRefusal.isEmpty()) {
-            m.put("refused", connectRefusal);
-        }
+        m.put("peer", ResourceStatus.peer(peerNode.name(), peerState, link));
+        handshake.describe(m);
         m.put("resyncPaused", throttle.paused());
-        OnlineVerify v = verify;
-        if (v != null && v.running()) {
-            m.put("connection", "VerifyS");
-            m.put("verify", progress(v.doneBytes(), v.totalBytes(), verifyStartNanos));
-        }
-        VerifyResult vr = lastVerify;
-        if (vr != null) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("outcome", vr.outcome().name());
-            r.put("differingBytes", vr.differingBytes());
-            r.put("ranges", vr.ranges().describe(100));
-            r.put("summary", vr.summary());
-            m.put("lastVerify", r);
-        }
+        verification.describe(m);
         m.put("outOfSyncBytes", md.bitmap().dirtyBytes());
         ReplicatedDevice dev = device;
         if (dev != null && role == Role.Secondary) {
             m.put("lastSeq", dev.lastSeq());
             if (connection.equals("SyncSource")) {
-                m.put("resync", progress(dev.resyncBytesDone(), dev.resyncBytesTotal(), dev.resyncStartNanos()));
+                m.put("resync", ResourceStatus.sourceProgress(dev));
             }
         }
         if (dev != null && role == Role.Primary) {
@@ -1658,34 +1267,19 @@ public final class Resource implements PeerLink.Handler, AutoCloseable {
             m.put("lastSeq", dev.lastSeq());
             m.put("peerSyncedSeq", dev.peerSyncedSeq());
             if (connection.equals("SyncSource")) {
-                m.put("resync", progress(dev.resyncBytesDone(), dev.resyncBytesTotal(), dev.resyncStartNanos()));
+                m.put("resync", ResourceStatus.sourceProgress(dev));
             }
         } else if (dev == null) {
-            SecondaryApplier a = applierState;
-            m.put("appliedSeq", a != null && applier != null ? a.appliedSeq() : Math.max(persistedSeq, sb.appliedSeq()));
-            ApplierThread at = applier;
-            if (connection.equals("SyncTarget") && resyncTargetTotal > 0 && at != null) {
-                m.put("resync", progress(Math.min(at.resyncBytes(), resyncTargetTotal), resyncTargetTotal, resyncTargetStartNanos));
+            m.put("appliedSeq", applier.running() ? applier.appliedSeq() : Math.max(persistedSeq, sb.appliedSeq()));
+            if (connection.equals("SyncTarget")) {
+                applier.resyncProgress().ifPresent(p -> m.put("resync", p));
             }
         }
-        m.put("journal", log == ReplicationLog.NONE ? "off" : (log.lastSeq() < 0 || log.firstSeq() > log.lastSeq()
-                ? "empty" : log.firstSeq() + ".." + log.lastSeq()));
+        m.put("journal", ResourceStatus.journal(log));
         m.put("degraded", role == Role.Primary && session < 0);
         m.put("ioSuspended", dev != null && dev.ioSuspended());
-        m.put("lastEvent", lastEvent);
+        m.put("lastEvent", events.last());
         return m;
-    }
-
-    private static Map<String, Object> progress(long done, long total, long startNanos) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("doneBytes", done);
-        r.put("totalBytes", total);
-        r.put("percent", total <= 0 ? 0.0 : Math.round(1000.0 * done / total) / 10.0);
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        long rate = seconds > 0 ? (long) (done / seconds) : 0;
-        r.put("bytesPerSecond", rate);
-        r.put("secondsLeft", rate > 0 ? (total - done) / rate : -1);
-        return r;
     }
 
     public synchronized boolean connectedToPeer() {
