@@ -12,54 +12,12 @@
 # JRBD_FENCE_TIMEOUT (seconds, default 30), JRBD_CRM_CLONE (the clone id) and JRBD_FENCE_LOG
 # (a file that also gets the log line), as for crm-fence-peer.sh. It logs one line to syslog
 # (tag crm-unfence-peer.sh) and stderr.
-set -u
-PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin
-export LC_ALL=C
-
 prog=crm-unfence-peer.sh
-res=${JRBD_RESOURCE:-${DRBD_RESOURCE:-}}
-limit=${JRBD_FENCE_TIMEOUT:-30}
-case $limit in '' | *[!0-9]*) limit=30 ;; esac
-deadline=$(($(date +%s) + limit))
+not_done="constraint NOT removed"
+# shellcheck source-path=SCRIPTDIR source=crm-fence-lib.sh
+. "$(dirname "$0")/crm-fence-lib.sh"
 
-say() {
-    line="$prog: ${res:-?}: $*"
-    echo "$line" >&2
-    logger -t "$prog" -p daemon.warning -- "$line" 2>/dev/null || true
-    if [ -n "${JRBD_FENCE_LOG:-}" ]; then
-        echo "$(date '+%F %T') $line" >>"$JRBD_FENCE_LOG" 2>/dev/null || true
-    fi
-}
-
-crm() {
-    left=$((deadline - $(date +%s)))
-    [ "$left" -gt 0 ] || return 124
-    timeout -k 1 "$left" "$@"
-}
-
-case $res in
-'' | *[!A-Za-z0-9_.-]*)
-    say "JRBD_RESOURCE '$res' is missing or not a jrbd resource name; nothing removed"
-    exit 1
-    ;;
-esac
-
-clone=${JRBD_CRM_CLONE:-}
-if [ -z "$clone" ]; then
-    xp="//*[self::clone or self::master][primitive[@type='jrbd'][instance_attributes/nvpair[@name='resource'][@value='$res']]]"
-    found=$(crm cibadmin --query --xpath "$xp" --no-children 2>&1)
-    rc=$?
-    case $rc in
-    0) clone=$(printf '%s\n' "$found" | sed -n 's/.*<\(clone\|master\) [^>]*\bid="\([^"]*\)".*/\2/p' | head -n 1) ;;
-    105) say "no clone of an ocf:*:jrbd primitive with resource=$res in the CIB; no constraint to remove"; exit 0 ;;
-    124) say "timed out after ${limit}s asking the CIB for the clone; constraint NOT removed"; exit 1 ;;
-    *) say "cannot query the CIB (cibadmin exit $rc: $(printf '%s' "$found" | tr '\n' ' ')); constraint NOT removed"; exit 1 ;;
-    esac
-    if [ -z "$clone" ]; then
-        say "cannot read the clone id from the CIB's answer; constraint NOT removed"
-        exit 1
-    fi
-fi
+find_clone 0
 
 id="jrbd-fence-by-handler-$res-$clone"
 while :; do

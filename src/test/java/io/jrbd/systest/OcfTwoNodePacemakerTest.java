@@ -143,7 +143,12 @@ class OcfTwoNodePacemakerTest {
         //    its cluster stack rejoins). It must not win.
         startDaemonByHand(dead);
         jrbdadm(dead, "up", RESOURCE).assertOk();
-        jrbdadm(dead, "primary", RESOURCE).assertOk();
+        // With fencing on, a cut-off node's plain promotion waits for fence-peer, which cannot
+        // succeed without the cluster: refused. Forcing it is how a stale Primary still happens
+        // (an administrator overriding, or a node that never noticed the partition).
+        jrbdadm(dead, "primary", RESOURCE).assertFailure("refusing to become Primary while " + survivor
+                + " is not known to be outdated");
+        jrbdadm(dead, "primary", "--force", RESOURCE).assertOk();
         assertEquals("Primary", status(dead).path("role").asText());
         List<String> survivorStates = new ArrayList<>();
         Thread watcher = watch(survivor, survivorStates);
